@@ -1,0 +1,29 @@
+"""Domain errors.
+
+Every error the library raises on purpose is a :class:`MaxpoolError`. The command line turns
+them into one-line messages and exit codes in one place (``cli.py``); library users can catch
+the base class or a specific subclass. This module imports nothing, so every layer (the engine
+included) may raise these without depending on anything else in the package.
+"""
+
+from __future__ import annotations
+
+
+class MaxpoolError(Exception):
+    """Base class of every error ``maxpool_cli`` raises on purpose."""
+
+
+class ParameterError(MaxpoolError, ValueError):
+    """A pooling parameter is invalid on its own (kernel 0, stride -1, op "median")."""
+
+
+class ShapeError(MaxpoolError, ValueError):
+    """The parameters do not fit the input's shape (kernel larger than the input, bad axes)."""
+
+
+class DTypeError(MaxpoolError, TypeError):
+    """The input's dtype cannot be pooled (complex, object, string)."""
+
+
+class FileFormatError(MaxpoolError):
+    """A file cannot be read or written: unknown format, corrupt, truncated, unsafe."""

@@ -7,10 +7,26 @@ array([[6, 8],
        [3, 4]])
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .engine import PoolGeometry, pool, pool_geometry
 from .errors import DTypeError, FileFormatError, MaxpoolError, ParameterError, ShapeError
-from .io import load, save
+
+if TYPE_CHECKING:
+    from .engine import PoolGeometry, pool, pool_geometry
+    from .io import load, save
+
+# NumPy is imported on first use, so that `maxpool --help` starts without it.
+_LAZY = {
+    "PoolGeometry": ".engine",
+    "pool": ".engine",
+    "pool_geometry": ".engine",
+    "load": ".io",
+    "save": ".io",
+}
 
 __all__ = [
     "DTypeError",
@@ -25,3 +41,15 @@ __all__ = [
     "pool_geometry",
     "save",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

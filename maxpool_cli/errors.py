@@ -14,7 +14,7 @@ class MaxpoolError(Exception):
 
 
 class ParameterError(MaxpoolError, ValueError):
-    """A pooling parameter is invalid on its own (kernel 0, stride -1, op "median")."""
+    """A parameter is invalid on its own (kernel 0, stride -1, op "median", output = input)."""
 
 
 class ShapeError(MaxpoolError, ValueError):
@@ -27,3 +27,14 @@ class DTypeError(MaxpoolError, TypeError):
 
 class FileFormatError(MaxpoolError):
     """A file cannot be read or written: unknown format, corrupt, truncated, unsafe."""
+
+
+def about_file(error: MaxpoolError, path: object) -> MaxpoolError:
+    """The same error, its message led by the file it concerns (``<file>: <what and why>``).
+
+    Parameter errors are left as they are: they hold whatever the file.
+    """
+    message = str(error)
+    if isinstance(error, ParameterError) or message.startswith(f"{path}:"):
+        return error
+    return type(error)(f"{path}: {message}")

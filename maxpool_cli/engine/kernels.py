@@ -106,7 +106,9 @@ def pool(
         if return_indices:
             return _arg_extreme(arr, geom, op, ignore_nan)
         return _extreme(arr, geom, op, ignore_nan, pad)
-    return _sum_or_avg(arr, geom, op, ignore_nan, pad, count_pad)
+    # inf + -inf is NaN and a float16 sum may overflow to inf: results, not accidents.
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _sum_or_avg(arr, geom, op, ignore_nan, pad, count_pad)
 
 
 # --- dtype and parameter checks ---------------------------------------------------------------
@@ -356,6 +358,5 @@ def _sum_or_avg(
             total = np.where(real == 0, np.nan, total)
         return np.asarray(total, dtype=result_dtype(arr.dtype, op))
     divisor = real + pad_cells if count_pad and pad is None else real
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.true_divide(total, divisor, dtype=np.result_type(acc_dtype, np.float64))
+    mean = np.true_divide(total, divisor, dtype=np.result_type(acc_dtype, np.float64))
     return np.asarray(mean, dtype=result_dtype(arr.dtype, op))

@@ -11,6 +11,9 @@ import numpy as np
 from ..errors import FileFormatError
 from .atomic import atomic_write
 
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK\x03\x04"
+
 
 def load(path: str | Path, key: str | None = None) -> np.ndarray:
     """Read an array from a ``.npy`` file or one member of an ``.npz`` file.
@@ -28,18 +31,19 @@ def load(path: str | Path, key: str | None = None) -> np.ndarray:
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as loaded:
-            return _member(path, loaded, key)
-    except AttributeError:  # a plain .npy gives an ndarray, which is no context manager
-        pass
+        with path.open("rb") as f:
+            magic = f.read(len(NPY_MAGIC))
+            f.seek(0)
+            if magic.startswith(NPY_MAGIC):
+                return np.load(f, allow_pickle=False)
+            if magic.startswith(ZIP_MAGIC):
+                with np.load(f, allow_pickle=False) as archive:
+                    return _member(path, archive, key)
     except FileFormatError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise FileFormatError(f"{path}: cannot read as .npy/.npz: {_reason(e)}") from e
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as e:
-        raise FileFormatError(f"{path}: cannot read as .npy/.npz: {_reason(e)}") from e
+    raise FileFormatError(f"{path}: not a .npy or .npz file (it does not start like one)")
 
 
 def _member(path: Path, loaded: np.lib.npyio.NpzFile, key: str | None) -> np.ndarray:
@@ -57,6 +61,8 @@ def _member(path: Path, loaded: np.lib.npyio.NpzFile, key: str | None) -> np.nda
 
 
 def _reason(e: BaseException) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
     text = str(e).splitlines()[0] if str(e) else type(e).__name__
     if "allow_pickle" in text or "Object arrays" in text:
         return "it holds pickled Python objects, which are never loaded"

@@ -1,0 +1,150 @@
+"""Click parameter types and the pooling options the commands share.
+
+The types only parse text into the values the library takes; the library checks the values
+themselves (a kernel of 0 parses here and is refused by the engine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+IntList = tuple[int, ...]
+PaddingSpec = str | int | tuple[int | tuple[int, int], ...]
+
+
+class IntListType(click.ParamType):
+    """``3`` or ``3,2``: one integer for every pooled axis, or one per axis.
+
+    >>> IntListType().convert("3,2", None, None)
+    (3, 2)
+    """
+
+    name = "N[,N...]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return tuple(int(part) for part in str(value).split(","))
+        except ValueError:
+            self.fail(
+                f"expected an integer or comma-separated integers like 3 or 3,2; got {value!r}",
+                param,
+                ctx,
+            )
+
+
+class PaddingType(click.ParamType):
+    """``valid``, ``same``, ``N``, ``N,M`` or per-axis ``before:after`` pairs like ``1:0,0:1``.
+
+    >>> PaddingType().convert("1:0,2", None, None)
+    ((1, 0), 2)
+    >>> PaddingType().convert("SAME", None, None)
+    'same'
+    """
+
+    name = "valid|same|N[,N...]|B:A[,B:A...]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip().lower()
+        if text in ("valid", "same"):
+            return text
+        try:
+            parts = [self._part(p) for p in text.split(",")]
+        except ValueError:
+            self.fail(
+                "expected valid, same, an integer (3), one per axis (1,2) or before:after "
+                f"pairs (1:0,0:1); got {value!r}",
+                param,
+                ctx,
+            )
+        return parts[0] if len(parts) == 1 and isinstance(parts[0], int) else tuple(parts)
+
+    @staticmethod
+    def _part(part: str) -> int | tuple[int, int]:
+        if ":" in part:
+            before, after = part.split(":")
+            return int(before), int(after)
+        return int(part)
+
+
+INT_LIST = IntListType()
+PADDING = PaddingType()
+
+
+def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The pooling options of ``run``, ``explain`` and ``info``."""
+    options = [
+        click.option(
+            "-k",
+            "--kernel",
+            type=INT_LIST,
+            default="2",
+            show_default=True,
+            help="Window size: one value, or one per pooled axis (3,2).",
+        ),
+        click.option(
+            "-s",
+            "--stride",
+            type=INT_LIST,
+            default=None,
+            help="Step between windows (default: the kernel).",
+        ),
+        click.option(
+            "-p",
+            "--padding",
+            type=PADDING,
+            default="valid",
+            show_default=True,
+            help="valid, same (TensorFlow's), N, N,M or before:after pairs like 1:0,0:1.",
+        ),
+        click.option(
+            "-d",
+            "--dilation",
+            type=INT_LIST,
+            default="1",
+            show_default=True,
+            help="Spacing between window cells.",
+        ),
+        click.option(
+            "--ceil-mode", is_flag=True, help="Round output sizes up (PyTorch's ceil_mode)."
+        ),
+        click.option(
+            "--op",
+            type=click.Choice(["max", "min", "avg", "sum"]),
+            default="max",
+            show_default=True,
+            help="The reduction.",
+        ),
+        click.option(
+            "--pad-value",
+            type=float,
+            default=None,
+            help="Padded cells hold this value (0: zero padding); default: never win.",
+        ),
+        click.option(
+            "--count-pad", is_flag=True, help="avg: divide by the whole window, padding included."
+        ),
+        click.option(
+            "--nan",
+            "nan_policy",
+            type=click.Choice(["propagate", "ignore"]),
+            default="propagate",
+            show_default=True,
+            help="What a NaN in a window does.",
+        ),
+        click.option(
+            "--axes",
+            type=INT_LIST,
+            default=None,
+            help="Pooled axes of an array, like 0,1 (default: the last ones).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command

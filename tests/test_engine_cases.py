@@ -136,6 +136,12 @@ def test_indices_nan_points_at_the_last_nan(pool_fn) -> None:  # type: ignore[no
     values, indices = pool_fn(x, 2, return_indices=True, nan="ignore")
     np.testing.assert_array_equal(values, [[2.0]])
     np.testing.assert_array_equal(indices, [[3]])
+    # With NaNs ignored, an all-NaN window gives NaN and points at its first cell.
+    values, indices = pool_fn(
+        np.array([1.0, np.nan, np.nan]), 2, 1, nan="ignore", return_indices=True
+    )
+    np.testing.assert_array_equal(values, [1.0, np.nan])
+    np.testing.assert_array_equal(indices, [0, 1])
 
 
 def test_indices_ties_go_to_the_first_cell_in_row_major_order(pool_fn) -> None:  # type: ignore[no-untyped-def]

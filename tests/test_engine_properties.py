@@ -7,13 +7,16 @@ in window order, so the roundings differ.
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from maxpool_cli import ShapeError, pool, pool_geometry
-from maxpool_cli.engine import reference_pool
+from maxpool_cli.engine import passes, reference_pool
 
 DTYPES = [np.float64, np.float32, np.float16, np.uint8, np.int16, np.int64, np.bool_]
 
@@ -80,12 +83,14 @@ def _fits(x: np.ndarray, params: dict) -> bool:
     return True
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cases())
-def test_engine_equals_reference(case: tuple[np.ndarray, dict]) -> None:
+@pytest.mark.parametrize("band_bytes", [passes.BAND_BYTES, 1], ids=["bands", "row-bands"])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases())
+def test_engine_equals_reference(band_bytes: int, case: tuple[np.ndarray, dict]) -> None:
     x, params = case
     assume(_fits(x, params))
-    got = pool(x, **params)
+    with mock.patch.object(passes, "BAND_BYTES", band_bytes):
+        got = pool(x, **params)
     want = reference_pool(x, **params)
     if params.get("return_indices"):
         np.testing.assert_array_equal(got[1], want[1])

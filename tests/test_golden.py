@@ -1,8 +1,8 @@
 """The engine against outputs recorded from PyTorch and TensorFlow (tests/golden/make_golden.py).
 
 Max and min values, indices, shapes and dtypes must be identical. Averages are compared with a
-tolerance of a few ulp: the engine sums in float64 along one axis at a time, the frameworks in
-their own order and precision, so the last bits of a float32 mean can differ (more, relative to
+tolerance of a few ulp: the engine sums one pooled axis at a time, the frameworks in their own
+order, so the last bits of a mean can differ (more, relative to
 the mean, where a sum of mixed signs cancels to near zero; hence the absolute term).
 """
 

@@ -8,6 +8,8 @@ the input is ever made: a tap simply skips the windows for which it falls on pad
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable
 from typing import Literal
 
@@ -15,6 +17,7 @@ import numpy as np
 
 from ..errors import DTypeError, ParameterError
 from .geometry import AxisGeometry, IntOrSeq, Padding, PoolGeometry, pool_geometry
+from .passes import Prepare, Workspace, along, bands, clipped_tap_ranges, reduce_pass, tap_source
 
 Op = Literal["max", "min", "avg", "sum"]
 NanPolicy = Literal["propagate", "ignore"]
@@ -148,10 +151,10 @@ def _sum_dtype(dtype: np.dtype, op: str) -> np.dtype:
         # Integer sums are int64 by contract (wrapping on overflow, as numpy.sum does);
         # averages accumulate in float64, which cannot overflow.
         return np.dtype(np.int64 if op == "sum" else np.float64)
-    if dtype.itemsize < 8:
-        # Accumulate half and single precision in double so that the only rounding is the
-        # final one (PyTorch's CPU kernels also accumulate in a wider type).
-        return np.dtype(np.float64)
+    if dtype.itemsize < 4:
+        return np.dtype(np.float32)  # float16 would lose integers past 2048
+    # Single precision adds in single precision, as PyTorch's CPU kernels do: a double
+    # accumulator would cost a conversion per cell and halve the speed.
     return dtype
 
 
@@ -166,31 +169,61 @@ def result_dtype(dtype: np.dtype, op: str) -> np.dtype:
     return np.dtype(np.float64 if op == "avg" else np.int64)
 
 
-# --- helpers shared by the passes -------------------------------------------------------------
+# --- running the passes band by band ------------------------------------------------------
 
 
-def _along(axis: int, index: slice | np.ndarray) -> tuple[slice | np.ndarray, ...]:
-    return (slice(None),) * axis + (index,)
+def _separable(
+    src: np.ndarray,
+    geom: PoolGeometry,
+    combine: np.ufunc,
+    identity: object,
+    dtype: np.dtype,
+    finish: Callable[[np.ndarray, int, int], None],
+    prepare: Prepare | None = None,
+    fix: Callable[[np.ndarray, AxisGeometry, int, int], None] | None = None,
+    out: np.ndarray | None = None,
+) -> None:
+    """Run one pass per pooled axis over ``src``, band by band along the first pooled axis.
+
+    ``finish(band, lo, hi)`` receives each band's result (outputs ``lo..hi-1`` of the first
+    pooled axis); ``fix(band, g, lo, hi)`` may adjust it after the pass along ``g``. When
+    ``out`` is given and its band is C-contiguous, the last pass writes straight into it.
+    """
+    ws = Workspace()
+    first, *rest = geom.per_axis
+    row_bytes = src.size // max(1, first.size) * dtype.itemsize
+    for lo, hi in bands(first, row_bytes):
+        shape = list(src.shape)
+        shape[first.axis] = hi - lo
+        passes = [(first, lo, hi), *((g, 0, g.out) for g in rest)]
+        current = src
+        for n, (g, a, b) in enumerate(passes):
+            shape[g.axis] = b - a if g is first else g.out
+            target = None
+            if n == len(passes) - 1 and out is not None:
+                target = out[along(first.axis, slice(lo, hi))]
+                if not target.flags.c_contiguous:
+                    target = None
+            if target is None:
+                target = ws.get(f"pass{n % 2}", tuple(shape), dtype)
+            reduce_pass(
+                current, target, g, a, b, combine, identity, ws, prepare if n == 0 else None
+            )
+            if fix is not None:
+                fix(target, g, a, b)
+            current = target
+        finish(current, lo, hi)
 
 
-def _source(g: AxisGeometry, j: int, lo: int, hi: int) -> slice:
-    """The strided input positions that tap ``j`` of windows ``lo..hi-1`` read."""
-    start = g.tap_position(lo, j)
-    return slice(start, start + (hi - lo - 1) * g.stride + 1, g.stride)
+def _store(out: np.ndarray, axis: int) -> Callable[[np.ndarray, int, int], None]:
+    """A ``finish`` that copies each band into ``out`` (unless it was written there already)."""
 
+    def finish(band: np.ndarray, lo: int, hi: int) -> None:
+        target = out[along(axis, slice(lo, hi))]
+        if not np.shares_memory(band, target):
+            target[...] = band
 
-def _pass_shape(shape: tuple[int, ...], g: AxisGeometry) -> tuple[int, ...]:
-    return (*shape[: g.axis], g.out, *shape[g.axis + 1 :])
-
-
-def _counts_on(geom: PoolGeometry, counts: Callable[[AxisGeometry], np.ndarray]) -> np.ndarray:
-    """The product over pooled axes of per-axis window counts, broadcastable to the output."""
-    total = np.ones((1,) * len(geom.input_shape), dtype=np.int64)
-    for g in geom.per_axis:
-        shape = [1] * len(geom.input_shape)
-        shape[g.axis] = g.out
-        total = total * counts(g).reshape(shape)
-    return total
+    return finish
 
 
 # --- max and min ------------------------------------------------------------------------------
@@ -208,122 +241,147 @@ def _identity(dtype: np.dtype, op: str, ignore_nan: bool) -> np.generic:
     return dtype.type(info.min if op == "max" else info.max)
 
 
+def _combiner(op: str, ignore_nan: bool) -> np.ufunc:
+    if ignore_nan:
+        return np.fmax if op == "max" else np.fmin
+    return np.maximum if op == "max" else np.minimum
+
+
 def _extreme(
     arr: np.ndarray, geom: PoolGeometry, op: str, ignore_nan: bool, pad: np.generic | None
 ) -> np.ndarray:
-    if ignore_nan:
-        combine = np.fmax if op == "max" else np.fmin
-    else:
-        combine = np.maximum if op == "max" else np.minimum
+    combine = _combiner(op, ignore_nan)
+    out = np.empty(geom.output_shape, dtype=arr.dtype)
+    fix = None
+    if pad is not None:
+        padded = {
+            g.axis: np.flatnonzero(g.declared_counts() > g.real_counts()) for g in geom.per_axis
+        }
+
+        def fix(band: np.ndarray, g: AxisGeometry, lo: int, hi: int) -> None:
+            # Separable still: along this axis, a window holding padding also holds the value.
+            where = padded[g.axis]
+            where = where[(where >= lo) & (where < hi)] - lo
+            index = along(g.axis, where)
+            band[index] = combine(band[index], pad)
+
     identity = _identity(arr.dtype, op, ignore_nan)
-    current = arr
-    for g in geom.per_axis:
-        current = _extreme_pass(current, g, combine, identity)
-        if pad is not None:
-            has_pad = np.flatnonzero(g.declared_counts() > g.real_counts())
-            where = _along(g.axis, has_pad)
-            current[where] = combine(current[where], pad)
-    return current
-
-
-def _extreme_pass(
-    src: np.ndarray, g: AxisGeometry, combine: np.ufunc, identity: np.generic
-) -> np.ndarray:
-    out = np.empty(_pass_shape(src.shape, g), dtype=src.dtype)
-    ranges = [g.tap_range(j) for j in range(g.kernel)]
-    # Start from the tap that covers the most windows, so that only the few windows it misses
-    # need the identity fill.
-    first = max(range(g.kernel), key=lambda j: ranges[j][1] - ranges[j][0])
-    lo, hi = ranges[first]
-    out[_along(g.axis, slice(0, lo))] = identity
-    out[_along(g.axis, slice(hi, None))] = identity
-    out[_along(g.axis, slice(lo, hi))] = src[_along(g.axis, _source(g, first, lo, hi))]
-    for j, (lo, hi) in enumerate(ranges):
-        if j == first or lo == hi:
-            continue
-        dst = out[_along(g.axis, slice(lo, hi))]
-        combine(dst, src[_along(g.axis, _source(g, j, lo, hi))], out=dst)
+    first = geom.per_axis[0].axis
+    _separable(arr, geom, combine, identity, arr.dtype, _store(out, first), fix=fix, out=out)
     return out
 
 
 def _arg_extreme(
     arr: np.ndarray, geom: PoolGeometry, op: str, ignore_nan: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Max or min with the flat index of the winning cell.
+    """Max or min, and the flat index of the cell each window's value came from.
 
-    Passes run from the innermost pooled axis outwards, each keeping the first winner in tap
-    order, so the overall winner is the first in row-major window order (PyTorch's rule on
-    ties). A propagating NaN always takes over, so the last NaN wins (PyTorch's CPU kernel).
+    The values come from the separable passes. Then, band by band, every tap of the whole
+    window is compared with them; each match scores ``len(taps) - t`` for tap ``t`` in
+    row-major window order, and the highest score wins: the first matching cell, PyTorch's
+    rule on ties. (A running maximum of scores is branch-free, unlike a masked copy.) A window
+    whose value is NaN takes the last NaN (PyTorch's CPU kernel), or, with NaNs ignored and
+    so all its cells NaN, the first.
     """
-    values, flat = arr, None
-    place = 1  # the flat-index weight of the current axis among the pooled axes
-    for g in reversed(geom.per_axis):
-        values, flat = _arg_pass(values, flat, g, place, op, ignore_nan)
-        place *= g.size
-    assert flat is not None
-    return values, flat
+    combine = _combiner(op, ignore_nan)
+    identity = _identity(arr.dtype, op, ignore_nan)
+    values = np.empty(geom.output_shape, dtype=arr.dtype)
+    indices = np.empty(geom.output_shape, dtype=np.int64)
+    taps = list(itertools.product(*(range(g.kernel) for g in geom.per_axis)))
+    score_dtype = np.min_scalar_type(2 * len(taps))  # NaN scores sit above the others
+    # A cell's flat index is the window's start (per axis) plus the tap's offset.
+    places = [math.prod(g.size for g in geom.per_axis[n + 1 :]) for n in range(len(taps[0]))]
+    offsets = np.array(
+        [sum(j * g.dilation * p for j, g, p in zip(t, geom.per_axis, places)) for t in taps],
+        dtype=np.int64,
+    )
+    by_score = np.concatenate([[0], offsets[::-1]])  # score len(taps) - t -> offsets[t]
+    by_nan_score = np.concatenate([[0], offsets])  # score t + 1 -> offsets[t]
+    first = geom.per_axis[0]
+    ws = Workspace()
 
-
-def _arg_pass(
-    src: np.ndarray,
-    src_flat: np.ndarray | None,
-    g: AxisGeometry,
-    place: int,
-    op: str,
-    ignore_nan: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    shape = _pass_shape(src.shape, g)
-    values = np.empty(shape, dtype=src.dtype)
-    flat = np.empty(shape, dtype=np.int64)
-    seen = np.zeros(g.out, dtype=bool)
-    bcast = [1] * src.ndim
-    is_float = src.dtype.kind == "f"
-    for j in range(g.kernel):
-        lo, hi = g.tap_range(j)
-        if lo == hi:
-            continue
-        where = _along(g.axis, slice(lo, hi))
-        source = _along(g.axis, _source(g, j, lo, hi))
-        cand = src[source]
-        best = values[where]
-        wins = cand > best if op == "max" else cand < best
-        if is_float:
+    def finish(band: np.ndarray, lo: int, hi: int) -> None:
+        target = values[along(first.axis, slice(lo, hi))]
+        if not np.shares_memory(band, target):
+            target[...] = band
+        ranges = [
+            clipped_tap_ranges(g, lo, hi) if n == 0 else clipped_tap_ranges(g, 0, g.out)
+            for n, g in enumerate(geom.per_axis)
+        ]
+        best = ws.get("best", band.shape, score_dtype)
+        best[...] = 0
+        match = ws.get("match", band.shape, np.dtype(np.bool_))
+        score = ws.get("score", band.shape, score_dtype)
+        for t, tap in enumerate(taps):
+            block = _tap_block(arr, geom, tap, ranges, lo)
+            if block is None:
+                continue
+            cells, at = block
+            np.equal(cells, band[at], out=match[at])
+            np.multiply(match[at], score_dtype.type(len(taps) - t), out=score[at])
+            np.maximum(best[at], score[at], out=best[at])
+        lookup = by_score
+        if arr.dtype.kind == "f" and np.isnan(band).any():
+            # NaN windows matched nothing (NaN != NaN); score their NaN cells instead.
+            best_nan = ws.get("best_nan", band.shape, score_dtype)
+            best_nan[...] = 0
+            for t, tap in enumerate(taps):
+                block = _tap_block(arr, geom, tap, ranges, lo)
+                if block is None:
+                    continue
+                cells, at = block
+                np.isnan(cells, out=match[at])
+                if ignore_nan:
+                    # All-NaN windows only; the first NaN wins, scored as ties are.
+                    match[at] &= np.isnan(band[at])
+                    value = len(taps) - t
+                else:
+                    value = t + 1  # the last NaN wins
+                np.multiply(match[at], score_dtype.type(value), out=score[at])
+                np.maximum(best_nan[at], score[at], out=best_nan[at])
             if ignore_nan:
-                wins |= np.isnan(best) & ~np.isnan(cand)
+                np.maximum(best, best_nan, out=best)
             else:
-                wins |= np.isnan(cand)
-        bcast[g.axis] = hi - lo
-        wins |= (~seen[lo:hi]).reshape(bcast)
-        positions = np.arange(g.tap_position(lo, j), g.tap_position(hi, j), g.stride)
-        cand_flat = positions.reshape(bcast) * place
-        if src_flat is not None:
-            cand_flat = cand_flat + src_flat[source]
-        np.copyto(best, cand, where=wins)
-        np.copyto(flat[where], np.broadcast_to(cand_flat, best.shape), where=wins)
-        seen[lo:hi] = True
-    return values, flat
+                nan_windows = best_nan > 0
+                lookup = np.concatenate([by_score, by_nan_score[1:]])
+                np.add(best_nan, len(taps), out=best, where=nan_windows, casting="unsafe")
+        target = indices[along(first.axis, slice(lo, hi))]
+        np.take(lookup, best, out=target, mode="clip")
+        for n, (g, place) in enumerate(zip(geom.per_axis, places)):
+            start = np.arange(lo, hi) if n == 0 else np.arange(g.out)
+            shape = [1] * arr.ndim
+            shape[g.axis] = len(start)
+            target += ((start * g.stride - g.pad_before) * place).reshape(shape)
+
+    _separable(arr, geom, combine, identity, arr.dtype, finish, out=values)
+    return values, indices
+
+
+def _tap_block(
+    arr: np.ndarray,
+    geom: PoolGeometry,
+    tap: tuple[int, ...],
+    ranges: list[list[tuple[int, int]]],
+    base: int,
+) -> tuple[np.ndarray, tuple[slice, ...]] | None:
+    """The input cells one tap of every window reads, and the band positions of those windows.
+
+    Only windows for which the tap is real on every pooled axis are included; ``None`` when
+    there are none.
+    """
+    source = [slice(None)] * arr.ndim
+    out_index = [slice(None)] * arr.ndim
+    for n, (g, j) in enumerate(zip(geom.per_axis, tap)):
+        a, b = ranges[n][j]
+        if a == b:
+            return None
+        source[g.axis] = tap_source(g, j, a, b)
+        shift = base if n == 0 else 0
+        out_index[g.axis] = slice(a - shift, b - shift)
+    return arr[tuple(source)], tuple(out_index)
 
 
 # --- sum and average --------------------------------------------------------------------------
-
-
-def _sum_pass(
-    src: np.ndarray,
-    g: AxisGeometry,
-    dtype: np.dtype,
-    prepare: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> np.ndarray:
-    out = np.zeros(_pass_shape(src.shape, g), dtype=dtype)
-    for j in range(g.kernel):
-        lo, hi = g.tap_range(j)
-        if lo == hi:
-            continue
-        tap = src[_along(g.axis, _source(g, j, lo, hi))]
-        if prepare is not None:
-            tap = prepare(tap)
-        dst = out[_along(g.axis, slice(lo, hi))]
-        np.add(dst, tap, out=dst, casting="unsafe")
-    return out
 
 
 def _sum_or_avg(
@@ -335,28 +393,93 @@ def _sum_or_avg(
     count_pad: bool,
 ) -> np.ndarray:
     acc_dtype = _sum_dtype(arr.dtype, op)
-    first, *rest = geom.per_axis
+    out = np.empty(geom.output_shape, dtype=result_dtype(arr.dtype, op))
+    first = geom.per_axis[0]
+    real = [g.real_counts() for g in geom.per_axis]
+    declared = [g.declared_counts() for g in geom.per_axis]
+    # Per axis, how many cells a window divides by: padding counts when it holds a value.
+    divisors = declared if (count_pad or pad is not None) else real
+    nan_counts = None
     if ignore_nan:
-        total = _sum_pass(arr, first, acc_dtype, lambda t: np.where(np.isnan(t), 0, t))
-        real = _sum_pass(arr, first, np.dtype(np.int64), lambda t: ~np.isnan(t))
-        for g in rest:
-            total = _sum_pass(total, g, acc_dtype)
-            real = _sum_pass(real, g, np.dtype(np.int64))
-    else:
-        total = _sum_pass(arr, first, acc_dtype)
-        for g in rest:
-            total = _sum_pass(total, g, acc_dtype)
-        real = _counts_on(geom, AxisGeometry.real_counts)
-    declared = _counts_on(geom, AxisGeometry.declared_counts)
-    pad_cells = declared - _counts_on(geom, AxisGeometry.real_counts)
-    if pad is not None:
-        total = total + pad * pad_cells
-        real = real + pad_cells
+        # How many non-NaN cells each window holds: a separable sum of its own.
+        nan_counts = np.empty(geom.output_shape, dtype=np.int64)
+        _separable(
+            arr,
+            geom,
+            np.add,
+            0,
+            np.dtype(np.int64),
+            _store(nan_counts, first.axis),
+            prepare=lambda v: ~np.isnan(v),
+            out=nan_counts,
+        )
 
-    if op == "sum":
-        if ignore_nan:
-            total = np.where(real == 0, np.nan, total)
-        return np.asarray(total, dtype=result_dtype(arr.dtype, op))
-    divisor = real + pad_cells if count_pad and pad is None else real
-    mean = np.true_divide(total, divisor, dtype=np.result_type(acc_dtype, np.float64))
-    return np.asarray(mean, dtype=result_dtype(arr.dtype, op))
+    def finish(total: np.ndarray, lo: int, hi: int) -> None:
+        target = out[along(first.axis, slice(lo, hi))]
+        band = along(first.axis, slice(lo, hi))
+        pad_cells = 0
+        if pad is not None or (count_pad and nan_counts is not None):
+            ndim = arr.ndim
+            pad_cells = _outer(ndim, _band_counts(geom, declared, lo, hi)) - _outer(
+                ndim, _band_counts(geom, real, lo, hi)
+            )
+        if pad is not None:
+            total = total + pad * pad_cells
+        if op == "sum":
+            if nan_counts is not None:
+                total = np.where(nan_counts[band] == 0, np.nan, total)
+            target[...] = total
+        elif nan_counts is not None:
+            count = nan_counts[band] + pad_cells
+            np.true_divide(total, count, out=target, casting="unsafe")
+        else:
+            _divide(total, target, geom, divisors, lo, hi)
+
+    prepare = (lambda v: np.where(np.isnan(v), 0, v)) if ignore_nan else None
+    _separable(arr, geom, np.add, 0, acc_dtype, finish, prepare=prepare)
+    return out
+
+
+def _band_counts(
+    geom: PoolGeometry, per_axis: list[np.ndarray], lo: int, hi: int
+) -> list[tuple[int, np.ndarray]]:
+    """Per pooled axis, its counts for the band ``lo..hi-1`` (the first axis is the banded one)."""
+    return [
+        (g.axis, counts[lo:hi] if n == 0 else counts)
+        for n, (g, counts) in enumerate(zip(geom.per_axis, per_axis))
+    ]
+
+
+def _outer(ndim: int, per_axis: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    """The product of per-axis counts, broadcastable to the arrays they count for."""
+    total = np.ones((1,) * ndim, dtype=np.int64)
+    for axis, values in per_axis:
+        shape = [1] * ndim
+        shape[axis] = len(values)
+        total = total * values.reshape(shape)
+    return total
+
+
+def _divide(
+    total: np.ndarray,
+    target: np.ndarray,
+    geom: PoolGeometry,
+    divisors: list[np.ndarray],
+    lo: int,
+    hi: int,
+) -> None:
+    """``target = total / divisor`` where the divisor is the window's cell count.
+
+    Inside the input every window holds the whole kernel, so one scalar divides almost
+    everything; the edge windows along each axis are divided again by their own counts.
+    """
+    full = math.prod(g.kernel for g in geom.per_axis)
+    np.true_divide(total, full, out=target, casting="unsafe")
+    local = _band_counts(geom, divisors, lo, hi)
+    for n, (g, (axis, counts)) in enumerate(zip(geom.per_axis, local)):
+        edges = np.flatnonzero(counts != g.kernel)
+        if edges.size == 0:
+            continue
+        index = along(axis, edges)
+        divisor = _outer(total.ndim, [*local[:n], (axis, counts[edges]), *local[n + 1 :]])
+        target[index] = total[index] / divisor

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -132,9 +131,3 @@ def _exact(value: object) -> float | int:
     if isinstance(value, (bool, np.bool_, int, np.integer)):
         return int(value)
     return float(value)  # type: ignore[arg-type]
-
-
-def iter_windows(geom: PoolGeometry) -> Iterator[tuple[tuple[int, ...], list[Cell]]]:
-    """Every window of the pooled axes, in output order, with its cells."""
-    for out_position in itertools.product(*(range(g.out) for g in geom.per_axis)):
-        yield out_position, window_cells(geom, out_position)

@@ -9,14 +9,15 @@ from __future__ import annotations
 import enum
 import sys
 import traceback
-from pathlib import Path
 from typing import Any
 
 import click
 
 from ._version import __version__
-from .errors import MaxpoolError, ParameterError, about_file
+from .errors import MaxpoolError, ParameterError
+from .formats import FORMATS
 from .options import pooling_options
+from .pool_options import PoolOptions
 
 
 class ExitStatus(enum.IntEnum):
@@ -84,7 +85,7 @@ def cli(debug: bool) -> None:
     """
 
 
-def _pool_kwargs(
+def _options(
     kernel: tuple[int, ...],
     stride: tuple[int, ...] | None,
     padding: Any,
@@ -95,67 +96,94 @@ def _pool_kwargs(
     count_pad: bool,
     nan_policy: str,
     axes: tuple[int, ...] | None,
-) -> dict[str, Any]:
-    """The library's keyword arguments for the parsed pooling options."""
+) -> PoolOptions:
+    """The library's pooling options for the parsed command-line options."""
 
-    def scalar_or_tuple(values: tuple[int, ...] | None) -> int | tuple[int, ...] | None:
+    def scalar_or_tuple(values: tuple[int, ...] | None) -> Any:
         return values[0] if values is not None and len(values) == 1 else values
 
-    return {
-        "kernel": scalar_or_tuple(kernel),
-        "stride": scalar_or_tuple(stride),
-        "padding": padding,
-        "dilation": scalar_or_tuple(dilation),
-        "ceil_mode": ceil_mode,
-        "op": op,
-        "pad_value": pad_value,
-        "count_pad": count_pad,
-        "nan": nan_policy,
-        "axes": axes,
-    }
+    return PoolOptions(
+        kernel=scalar_or_tuple(kernel),
+        stride=scalar_or_tuple(stride),
+        padding=padding,
+        dilation=scalar_or_tuple(dilation),
+        ceil_mode=ceil_mode,
+        op=op,
+        pad_value=pad_value,
+        count_pad=count_pad,
+        nan=nan_policy,
+        axes=axes,
+    )
 
 
 @cli.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", metavar="INPUT")
 @pooling_options
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the result here (.npy) instead of printing it.",
+    help="Write the result here ('-': standard output) instead of printing it.",
 )
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Output format, for standard output or over the input's (an output's extension wins).",
+)
+@click.option(
+    "--indices", type=click.Path(dir_okay=False), help="Also save the argmax indices (.npy)."
+)
+@click.option("--key", help="The .npz member to pool (default: all of them).")
+@click.option("--max-pixels", type=click.IntRange(min=1), help="Raise the image size limit.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
-def run(input_path: Path, output: Path | None, overwrite: bool, **options: Any) -> None:
-    """Pool an array file and print or save the result.
+def run(
+    source: str,
+    output: str | None,
+    fmt: str | None,
+    indices: str | None,
+    key: str | None,
+    max_pixels: int | None,
+    overwrite: bool,
+    **pooling: Any,
+) -> None:
+    """Pool an array or image file and print or save the result.
 
     \b
     Examples:
       maxpool run sample_data/classic_4x4.npy -k 2
-      maxpool run sample_data/classic_4x4.npy -k 3 -s 1 -p same
-      maxpool run features.npy -k 2 --axes 1,2 -o pooled.npy
+      maxpool run sample_data/astronaut.png -k 3 -s 2 -p same -o small.png
+      cat mask.png | maxpool run - -k 2 -o - > small_mask.png
     """
-    from .engine import pool, pool_geometry
-    from .io import load, save
+    from . import io
+    from .job import check_output, pool_document
 
-    kwargs = _pool_kwargs(**options)
-    x = load(input_path)
-    geometry_keys = ("kernel", "stride", "padding", "dilation", "ceil_mode", "axes")
-    try:
-        geometry = pool_geometry(x.shape, **{k: kwargs[k] for k in geometry_keys})
-        y = pool(x, **kwargs)
-    except MaxpoolError as e:
-        raise about_file(e, input_path) from e
+    options = _options(**pooling)
     if output is not None:
-        if output.resolve() == input_path.resolve():
-            raise ParameterError(f"{output}: is the input; expected a different output path")
-        save(output, y, overwrite=overwrite)
+        check_output(source, output)
+    if indices is not None:
+        check_output(source, indices)
+        if options.op not in ("max", "min"):
+            raise ParameterError(f"--indices: only applies to --op max or min, got {options.op}")
+    doc = io.read(source, key=key, max_pixels=max_pixels)
+    pooled = pool_document(doc, options, return_indices=indices is not None)
+    if indices is not None:
+        assert pooled.indices is not None
+        index_doc = io.Document(doc.name, "npy", pooled.indices)
+        io.write(indices, index_doc, fmt="npy", overwrite=overwrite)
+    if output is not None:
+        io.write(output, pooled.result, fmt=fmt, overwrite=overwrite)
         return
 
     from . import render
 
     console = render.stdout_console()
-    console.print(render.header(input_path.name, x, y, geometry, kwargs["op"], kwargs["padding"]))
-    console.print(render.array_view(y))
+    for name, result in pooled.result.arrays.items():
+        title = doc.name if len(doc.arrays) == 1 else f"{doc.name}[{name}]"
+        x = doc.arrays[name]
+        head = render.header(title, x, result, pooled.geometries[name], options.op, options.padding)
+        console.print(head, soft_wrap=True)  # one line, whatever the width, for grep and logs
+        console.print(render.array_view(result))
 
 
 def main() -> None:

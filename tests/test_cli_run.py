@@ -55,7 +55,7 @@ def test_existing_output_needs_overwrite(runner: CliRunner, tmp_path: Path) -> N
     out.write_bytes(b"keep me")
     result = runner.invoke(cli, ["run", str(CLASSIC), "-o", str(out)])
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"Error: {out}: already exists; pass overwrite to replace it"
+    assert result.stderr.strip() == f"Error: {out}: already exists; pass --overwrite to replace it"
     assert out.read_bytes() == b"keep me"
     result = runner.invoke(cli, ["run", str(CLASSIC), "-o", str(out), "--overwrite"])
     assert result.exit_code == 0
@@ -102,9 +102,9 @@ def test_bad_files(runner: CliRunner, tmp_path: Path) -> None:
     truncated.write_bytes(truncated.read_bytes()[:-10])
     cases = {
         tmp_path / "missing.npy": "No such file or directory",
-        text: "not a .npy or .npz file",
-        pickled: "pickled Python objects, which are never loaded",
-        truncated: "cannot read as .npy/.npz",
+        text: "named as NPY, not a supported file: it starts like text",
+        pickled: "holds Python objects (dtype object), which are never unpickled",
+        truncated: "truncated: its header declares (100,) float64",
     }
     for path, message in cases.items():
         result = runner.invoke(cli, ["run", str(path)])

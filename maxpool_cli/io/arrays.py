@@ -1,94 +1,174 @@
-"""NumPy ``.npy`` and ``.npz`` files, read without ever unpickling."""
+"""Array files: NumPy ``.npy`` and ``.npz`` (never unpickled) and numeric CSV/text matrices."""
 
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from ..errors import FileFormatError
-from .atomic import atomic_write
+from .memory import check_fits
 
-NPY_MAGIC = b"\x93NUMPY"
-ZIP_MAGIC = b"PK\x03\x04"
+MMAP_BYTES = 64 * 1024 * 1024  # .npy files with more data than this are memory-mapped
 
 
-def load(path: str | Path, key: str | None = None) -> np.ndarray:
-    """Read an array from a ``.npy`` file or one member of an ``.npz`` file.
-
-    Parameters
-    ----------
-    path : str or Path
-    key : str, optional
-        The ``.npz`` member to read; needed when the archive holds more than one.
-
-    Raises
-    ------
-    FileFormatError
-        The file is missing, corrupt, pickled, or not an array file.
-    """
-    path = Path(path)
+def _header(f: BinaryIO, name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """The shape, Fortran order and dtype an npy header declares, refusing object arrays."""
     try:
-        with path.open("rb") as f:
-            magic = f.read(len(NPY_MAGIC))
-            f.seek(0)
-            if magic.startswith(NPY_MAGIC):
-                return np.load(f, allow_pickle=False)
-            if magic.startswith(ZIP_MAGIC):
-                with np.load(f, allow_pickle=False) as archive:
-                    return _member(path, archive, key)
-    except FileFormatError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise FileFormatError(f"{path}: cannot read as .npy/.npz: {_reason(e)}") from e
-    raise FileFormatError(f"{path}: not a .npy or .npz file (it does not start like one)")
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+    except (ValueError, EOFError, OSError) as e:
+        raise FileFormatError(f"{name}: not a valid .npy header: {_first_line(e)}") from e
+    if dtype.hasobject:
+        raise FileFormatError(
+            f"{name}: holds Python objects (dtype {dtype}), which are never unpickled; "
+            f"expected numeric data"
+        )
+    return shape, fortran, dtype
 
 
-def _member(path: Path, loaded: np.lib.npyio.NpzFile, key: str | None) -> np.ndarray:
-    names = list(loaded.files)
-    if key is None:
-        if len(names) != 1:
+def read_npy(f: BinaryIO, name: str, size: int | None, path: Path | None = None) -> np.ndarray:
+    """Read one ``.npy`` stream, checking its header against the data actually there.
+
+    ``size`` is the stream's length when known; ``path``, when given, lets a large file be
+    memory-mapped instead of read into memory.
+    """
+    start = f.tell()
+    shape, _, dtype = _header(f, name)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if size is not None:
+        available = size - (f.tell() - start)
+        if available < nbytes:
             raise FileFormatError(
-                f"{path}: holds {len(names)} arrays ({', '.join(names) or 'none'}); "
-                f"expected one, or a key naming one"
+                f"{name}: truncated: its header declares {shape} {dtype} ({nbytes} bytes of "
+                f"data) but only {available} bytes follow"
             )
-        key = names[0]
-    if key not in names:
-        raise FileFormatError(f"{path}: has no array {key!r}; it holds {', '.join(names)}")
-    return loaded[key]
-
-
-def _reason(e: BaseException) -> str:
-    if isinstance(e, OSError) and e.strerror:
-        return e.strerror
-    text = str(e).splitlines()[0] if str(e) else type(e).__name__
-    if "allow_pickle" in text or "Object arrays" in text:
-        return "it holds pickled Python objects, which are never loaded"
-    return text
-
-
-def save(path: str | Path, array: np.ndarray, overwrite: bool = False) -> None:
-    """Write an array as ``.npy`` (or ``.npz`` by extension), atomically.
-
-    Raises
-    ------
-    FileFormatError
-        The output exists and ``overwrite`` is false, or it cannot be written.
-    """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileFormatError(f"{path}: already exists; pass overwrite to replace it")
-    buffer = io.BytesIO()
-    if path.suffix.lower() == ".npz":
-        np.savez(buffer, array)
-    else:
-        np.save(buffer, array, allow_pickle=False)
+    if path is not None and nbytes >= MMAP_BYTES:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    check_fits(name, nbytes, f"a {shape} {dtype} array")
+    f.seek(start)
     try:
-        with atomic_write(path, overwrite=overwrite) as f:
-            f.write(buffer.getbuffer())
-    except FileExistsError:
-        raise FileFormatError(f"{path}: already exists; pass overwrite to replace it") from None
-    except OSError as e:
-        raise FileFormatError(f"{path}: cannot write: {e.strerror or e}") from e
+        return np.lib.format.read_array(f, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as e:
+        raise FileFormatError(f"{name}: cannot read the array data: {_first_line(e)}") from e
+
+
+def read_npz(f: BinaryIO, name: str, key: str | None = None) -> dict[str, np.ndarray]:
+    """Read the arrays of an ``.npz`` archive (or only ``key``), checking each header first."""
+    try:
+        archive = zipfile.ZipFile(f)
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise FileFormatError(f"{name}: not a valid .npz (zip) archive: {_first_line(e)}") from e
+    with archive:
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        names = {m[:-4] if m.endswith(".npy") else m: m for m in members}
+        if key is not None:
+            if key not in names:
+                raise FileFormatError(
+                    f"{name}: has no array {key!r}; it holds {', '.join(names) or 'none'}"
+                )
+            names = {key: names[key]}
+        if not names:
+            raise FileFormatError(f"{name}: the archive holds no arrays")
+        arrays = {}
+        try:
+            total = 0
+            for member in names.values():
+                with archive.open(member) as stream:
+                    shape, _, dtype = _header(stream, f"{name}:{member}")
+                total += math.prod(shape) * dtype.itemsize
+            check_fits(name, total, "its arrays")
+            for array_name, member in names.items():
+                with archive.open(member) as stream:
+                    arrays[array_name] = np.lib.format.read_array(stream, allow_pickle=False)
+        except (zipfile.BadZipFile, ValueError, EOFError, OSError) as e:
+            raise FileFormatError(f"{name}: cannot read the archive: {_first_line(e)}") from e
+        return arrays
+
+
+def read_csv(data: bytes, name: str) -> np.ndarray:
+    """A matrix of numbers from CSV or whitespace-separated text (int64 if all are integers).
+
+    >>> read_csv(b"1,2\\n3,4\\n", "m.csv")
+    array([[1, 2],
+           [3, 4]])
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise FileFormatError(f"{name}: not a text file ({e.reason} at byte {e.start})") from e
+    rows: list[tuple[int, list[str]]] = []
+    delimiter: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if delimiter is None:
+            delimiter = next((d for d in (",", ";", "\t") if d in line), " ")
+        cells = line.split(delimiter) if delimiter != " " else line.split()
+        rows.append((number, [c.strip() for c in cells]))
+    if not rows:
+        raise FileFormatError(f"{name}: holds no numbers")
+    width = len(rows[0][1])
+    for number, cells in rows:
+        if len(cells) != width:
+            raise FileFormatError(
+                f"{name}: line {number} has {len(cells)} values, expected {width} like line "
+                f"{rows[0][0]} (ragged rows)"
+            )
+    flat = [cell for _, cells in rows for cell in cells]
+    try:
+        values = np.array([int(c) for c in flat], dtype=np.int64)
+    except (ValueError, OverflowError):
+        values = np.empty(len(flat), dtype=np.float64)
+        for i, cell in enumerate(flat):
+            try:
+                values[i] = float(cell)
+            except ValueError:
+                number = rows[i // width][0]
+                raise FileFormatError(
+                    f"{name}: line {number}, column {i % width + 1}: {cell!r} is not a number"
+                ) from None
+    return values.reshape(len(rows), width)
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=False, **arrays)
+    return buffer.getvalue()
+
+
+def csv_bytes(array: np.ndarray, name: str) -> bytes:
+    """A 1-D or 2-D array as CSV, each number written exactly (shortest round-trip form)."""
+    if array.ndim not in (1, 2):
+        raise FileFormatError(
+            f"{name}: a {array.ndim}-d array {array.shape} cannot be written as CSV; "
+            f"expected 1 or 2 dimensions (write .npy instead)"
+        )
+    if array.dtype.kind not in "biuf":
+        raise FileFormatError(f"{name}: cannot write dtype {array.dtype} as CSV")
+    grid = array.reshape(1, -1) if array.ndim == 1 else array
+    if grid.dtype.kind == "f":
+        # str() of a NumPy float is the shortest text that reads back as the same value.
+        cells = [[str(v) for v in row] for row in grid]
+    else:
+        cells = [[str(int(v)) for v in row] for row in grid]
+    return "".join(",".join(row) + "\n" for row in cells).encode()
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

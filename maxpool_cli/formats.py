@@ -1,0 +1,99 @@
+"""File formats: names, extensions, and recognising a file from its first bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Format name -> the Pillow format name, for images; arrays have none.
+IMAGE_FORMATS = {
+    "png": "PNG",
+    "jpeg": "JPEG",
+    "tiff": "TIFF",
+    "bmp": "BMP",
+    "gif": "GIF",
+    "webp": "WEBP",
+}
+ARRAY_FORMATS = ("npy", "npz", "csv")
+FORMATS = (*ARRAY_FORMATS, *IMAGE_FORMATS)
+
+EXTENSIONS = {
+    ".npy": "npy",
+    ".npz": "npz",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".bmp": "bmp",
+    ".gif": "gif",
+    ".webp": "webp",
+}
+# The extension a format's files get when a name has to be made up (batch outputs).
+DEFAULT_EXTENSION = {
+    "npy": ".npy",
+    "npz": ".npz",
+    "csv": ".csv",
+    "png": ".png",
+    "jpeg": ".jpg",
+    "tiff": ".tif",
+    "bmp": ".bmp",
+    "gif": ".gif",
+    "webp": ".webp",
+}
+
+
+def is_image(fmt: str) -> bool:
+    return fmt in IMAGE_FORMATS
+
+
+def from_extension(path: Path) -> str | None:
+    """The format a file name's extension names, or None."""
+    return EXTENSIONS.get(path.suffix.lower())
+
+
+def sniff(head: bytes) -> str | None:
+    """The format of a file from its first 16 bytes, or None if none is recognised.
+
+    >>> sniff(b"\\x89PNG\\r\\n\\x1a\\n"), sniff(b"\\x93NUMPY\\x01\\x00"), sniff(b"1,2\\n3,4\\n")
+    ('png', 'npy', 'csv')
+    """
+    if head.startswith(b"\x93NUMPY"):
+        return "npy"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "npz"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith((b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")):
+        return "tiff"
+    if head.startswith(b"BM"):
+        return "bmp"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "webp"
+    if head and _looks_numeric(head):
+        return "csv"
+    return None
+
+
+def _looks_numeric(head: bytes) -> bool:
+    allowed = set(b"0123456789+-.eEnaNifINF,;\t \r\n")
+    return all(byte in allowed for byte in head)
+
+
+def describe(head: bytes) -> str:
+    """A few words on what a file that is not in a known format starts like."""
+    if not head:
+        return "it is empty"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # A character cut off by the 16-byte window is still text.
+        text = head[: e.start].decode("utf-8") if e.start >= len(head) - 3 else ""
+    if text and all(c.isprintable() or c in "\t\r\n" for c in text):
+        return "it starts like text"
+    return "it does not start like any supported format"

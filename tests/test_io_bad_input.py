@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import subprocess
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from maxpool_cli import FileFormatError, io as mio
+from maxpool_cli import FileFormatError, pool
+from maxpool_cli import io as mio
 from maxpool_cli.cli import cli
 from maxpool_cli.io.atomic import atomic_write
 
@@ -39,8 +41,6 @@ def _npz_claiming(shape: tuple[int, ...]) -> bytes:
         header, {"descr": "<f8", "fortran_order": False, "shape": shape}
     )
     buffer = io.BytesIO()
-    import zipfile
-
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("huge.npy", b"\x93NUMPY\x01\x00" + header.getvalue()[8:])
     return buffer.getvalue()
@@ -134,10 +134,15 @@ def test_max_pixels_raises_the_limit(tmp_path: Path) -> None:
 def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "out.npy"
     target.write_bytes(b"previous")
-    for error in (RuntimeError("disk full"), KeyboardInterrupt()):
-        with pytest.raises(type(error)), atomic_write(target, overwrite=True) as f:
+
+    def interrupted_write(error: BaseException) -> None:
+        with atomic_write(target, overwrite=True) as f:
             f.write(b"partial")
             raise error
+
+    for error in (RuntimeError("disk full"), KeyboardInterrupt()):
+        with pytest.raises(type(error)):
+            interrupted_write(error)
         assert target.read_bytes() == b"previous"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["out.npy"]
 
@@ -176,6 +181,4 @@ def test_shell_pipeline(tmp_path: Path) -> None:
     assert done.stdout == b""
     twice = mio.read(out).single()
     assert twice.shape == (128, 128, 3)
-    from maxpool_cli import pool
-
     np.testing.assert_array_equal(twice, pool(mio.load(src), 4, axes=(0, 1)))

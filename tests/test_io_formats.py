@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from maxpool_cli import FileFormatError, io as mio, pool
+from maxpool_cli import FileFormatError, pool
+from maxpool_cli import io as mio
 from maxpool_cli.io import arrays as array_io
 from maxpool_cli.job import pool_document
 from maxpool_cli.pool_options import PoolOptions
@@ -63,7 +64,8 @@ def test_lossless_round_trip_is_bit_identical(tmp_path: Path, fmt: str, mode: st
     out = tmp_path / f"out.{fmt}"
     mio.write(out, pooled.result)
     again = mio.read(out)
-    assert again.image is not None and again.image.mode == expected_mode
+    assert again.image is not None
+    assert again.image.mode == expected_mode
     assert again.single().dtype == doc.single().dtype
     np.testing.assert_array_equal(again.single(), doc.single())
 
@@ -114,7 +116,8 @@ def test_jpeg_round_trip_decodes_to_nearly_the_same_pixels(tmp_path: Path, mode:
 def test_multi_frame_gif_keeps_every_frame_and_its_timing(tmp_path: Path) -> None:
     doc = mio.read(Path(__file__).parent.parent / "sample_data" / "dot.gif")
     assert list(doc.arrays) == ["frame0", "frame1", "frame2", "frame3"]
-    assert doc.image is not None and doc.image.durations == (120, 120, 120, 120)
+    assert doc.image is not None
+    assert doc.image.durations == (120, 120, 120, 120)
     out = tmp_path / "small.gif"
     pooled = pool_document(doc, PoolOptions(kernel=2))
     mio.write(out, pooled.result)
@@ -162,7 +165,8 @@ def test_palette_conversion_is_noted_and_transparency_kept(tmp_path: Path) -> No
     src = tmp_path / "p.png"
     Image.fromarray(rgba).convert("P").save(src, transparency=0)
     doc = mio.read(src)
-    assert doc.image is not None and doc.image.mode == "RGBA"
+    assert doc.image is not None
+    assert doc.image.mode == "RGBA"
     assert doc.notes == ("palette image converted to RGBA",)
 
 

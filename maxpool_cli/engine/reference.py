@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -81,27 +82,63 @@ def reference_pool(
     geom = pool_geometry(arr.shape, kernel, stride, padding, dilation, ceil_mode, axes)
     out = np.empty(geom.output_shape, dtype=result_dtype(arr.dtype, op))
     indices = np.empty(geom.output_shape, dtype=np.int64)
-    pooled_sizes = [g.size for g in geom.per_axis]
+    for step in walk(arr, geom, op, pad_value, count_pad, nan):
+        out[step.out_index] = step.value
+        indices[step.out_index] = step.index
+    if return_indices:
+        return out, indices
+    return out
 
+
+@dataclass(frozen=True)
+class Step:
+    """One output cell: the cells of its window, with their values, and their reduction.
+
+    ``values`` holds, per cell of ``cells``, the value that takes part (``None`` for a cell
+    that does not: padding that never wins, or ceil_mode overhang). ``index`` is the flat
+    index of the winning cell for max and min, else -1.
+    """
+
+    out_index: tuple[int, ...]
+    cells: list[Cell]
+    values: list[object | None]
+    value: object
+    index: int
+
+
+def walk(
+    arr: np.ndarray,
+    geom: PoolGeometry,
+    op: str = "max",
+    pad_value: float | None = None,
+    count_pad: bool = False,
+    nan: str = "propagate",
+) -> Iterator[Step]:
+    """Every output cell in order, with the window it reads and the value it gets."""
+    pooled_sizes = [g.size for g in geom.per_axis]
+    ignore_nan = nan == "ignore" and arr.dtype.kind == "f"
     for out_index in np.ndindex(*geom.output_shape):
-        cells = []  # (value, flat index) of the cells that take part, in window order
-        for cell in window_cells(geom, tuple(out_index[a] for a in geom.axes)):
+        cells = window_cells(geom, tuple(out_index[a] for a in geom.axes))
+        values: list[object | None] = []
+        taking_part = []  # (value, flat index) of the cells that take part, in window order
+        for cell in cells:
+            value: object | None = None
+            flat = -1
             if cell.kind == "real":
                 index = list(out_index)
                 for a, p in zip(geom.axes, cell.position):
                     index[a] = p
+                value = arr[tuple(index)]
                 flat = int(np.ravel_multi_index(cell.position, pooled_sizes))
-                cells.append((arr[tuple(index)], flat))
             elif cell.kind == "pad" and pad_value is not None:
-                cells.append((pad_value, -1))
+                value = pad_value
             elif cell.kind == "pad" and count_pad:
-                cells.append((0, -1))  # zero padding that the average counts
-        value, flat = _reduce(cells, op, nan == "ignore" and arr.dtype.kind == "f")
-        out[out_index] = value
-        indices[out_index] = flat
-    if return_indices:
-        return out, indices
-    return out
+                value = 0  # zero padding that the average counts
+            values.append(value)
+            if value is not None:
+                taking_part.append((value, flat))
+        result, winner = _reduce(taking_part, op, ignore_nan)
+        yield Step(out_index, cells, values, result, winner)
 
 
 def _reduce(cells: list[tuple[object, int]], op: str, ignore_nan: bool) -> tuple[object, int]:

@@ -6,10 +6,13 @@ themselves (a kernel of 0 parses here and is refused by the engine).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import click
+
+from .pool_options import PoolOptions
 
 IntList = tuple[int, ...]
 PaddingSpec = str | int | tuple[int | tuple[int, int], ...]
@@ -77,9 +80,31 @@ INT_LIST = IntListType()
 PADDING = PaddingType()
 
 
+def _scalar_or_tuple(values: IntList | None) -> int | IntList | None:
+    """One value for every pooled axis stays a scalar, so the default pooled axes apply."""
+    return values[0] if values is not None and len(values) == 1 else values
+
+
 def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The pooling options of ``run``, ``explain`` and ``info``."""
-    options = [
+    """Add the pooling options of ``run``, ``explain`` and ``info``; pass them as ``options``."""
+
+    @functools.wraps(command)
+    def with_options(*args: Any, **kwargs: Any) -> Any:
+        options = PoolOptions(
+            kernel=_scalar_or_tuple(kwargs.pop("kernel")),  # type: ignore[arg-type]
+            stride=_scalar_or_tuple(kwargs.pop("stride")),
+            padding=kwargs.pop("padding"),
+            dilation=_scalar_or_tuple(kwargs.pop("dilation")),  # type: ignore[arg-type]
+            ceil_mode=kwargs.pop("ceil_mode"),
+            op=kwargs.pop("op"),
+            pad_value=kwargs.pop("pad_value"),
+            count_pad=kwargs.pop("count_pad"),
+            nan=kwargs.pop("nan_policy"),
+            axes=kwargs.pop("axes"),
+        )
+        return command(*args, options=options, **kwargs)
+
+    decorators = [
         click.option(
             "-k",
             "--kernel",
@@ -125,7 +150,7 @@ def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--pad-value",
             type=float,
             default=None,
-            help="Padded cells hold this value (0: zero padding); default: never win.",
+            help="Padded cells hold this value (0: zero padding); default: they never win.",
         ),
         click.option(
             "--count-pad", is_flag=True, help="avg: divide by the whole window, padding included."
@@ -145,6 +170,6 @@ def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Pooled axes of an array, like 0,1 (default: the last ones).",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    for decorate in reversed(decorators):
+        with_options = decorate(with_options)
+    return with_options

@@ -1,13 +1,16 @@
-"""Rich renderables: the result header, value tables shaded as heat maps, summaries.
+"""Rich renderables: result headers, value tables shaded as heat maps, summaries, image
+previews, ``info`` tables and ``explain`` walks.
 
 Nothing here decides what is correct; the width of the terminal only decides how much is
-shown. Colour is rich's business: it drops it for NO_COLOR and for non-terminals.
+shown. Colour is rich's business: it drops it for NO_COLOR and for non-terminals, and every
+highlight also shows without colour (window cells are bracketed).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
@@ -16,9 +19,11 @@ from rich.table import Table
 from rich.text import Text
 
 from .engine import PoolGeometry
+from .engine.reference import Step
 
 TABLE_LIMIT = 20  # arrays up to 20x20 per 2-D slice are printed in full
 SLICE_LIMIT = 8  # at most this many 2-D slices are printed as tables
+PREVIEW_COLUMNS = 32  # an image preview is at most this many characters wide
 
 # Viridis at five stops: dark blue for the lowest value to yellow for the highest.
 _RAMP = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
@@ -49,7 +54,8 @@ def describe_padding(geometry: PoolGeometry, spec: object) -> str:
 def header(
     name: str,
     x: np.ndarray,
-    y: np.ndarray,
+    y_shape: tuple[int, ...],
+    y_dtype: object,
     geometry: PoolGeometry,
     op: str,
     padding: object = "valid",
@@ -59,7 +65,7 @@ def header(
     text.append(f"{name}: ", style="bold")
     text.append(f"input {x.shape} {x.dtype}")
     text.append(" -> ", style="dim")
-    text.append(f"output {y.shape} {y.dtype}", style="bold green")
+    text.append(f"output {tuple(y_shape)} {y_dtype}", style="bold green")
     text.append(
         f", {op}, kernel {_times(geometry.kernel)}, stride {_times(geometry.stride)}, "
         f"padding {describe_padding(geometry, padding)}"
@@ -71,6 +77,9 @@ def header(
     return text
 
 
+# --- values -----------------------------------------------------------------------------------
+
+
 def format_values(arr: np.ndarray) -> np.ndarray:
     """The cells as strings of one format for the whole array (so columns align)."""
     if arr.dtype.kind == "b":
@@ -79,8 +88,9 @@ def format_values(arr: np.ndarray) -> np.ndarray:
         return arr.astype(str)
     finite = arr[np.isfinite(arr)]
     integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-    big = finite.size > 0 and float(np.abs(finite).max()) >= 1e6
-    tiny = finite.size > 0 and 0 < float(np.abs(finite[finite != 0]).min(initial=1)) < 1e-3
+    magnitude = np.abs(finite[finite != 0])
+    big = magnitude.size > 0 and float(magnitude.max()) >= 1e6
+    tiny = magnitude.size > 0 and float(magnitude.min()) < 1e-3
     if big or tiny:
         fmt = "{:.3e}"
     elif integral:
@@ -90,26 +100,34 @@ def format_values(arr: np.ndarray) -> np.ndarray:
     return np.vectorize(lambda v: "nan" if np.isnan(v) else fmt.format(v), otypes=[str])(arr)
 
 
-def _heat_styles(arr: np.ndarray) -> np.ndarray:
-    """One background style per cell, from the value's rank between the array's min and max."""
+def _ramp(t: float) -> tuple[int, int, int]:
+    pos = min(max(t, 0.0), 1.0) * (len(_RAMP) - 1)
+    i = min(int(pos), len(_RAMP) - 2)
+    f = pos - i
+    a, b = _RAMP[i], _RAMP[i + 1]
+    return (
+        round(a[0] + (b[0] - a[0]) * f),
+        round(a[1] + (b[1] - a[1]) * f),
+        round(a[2] + (b[2] - a[2]) * f),
+    )
+
+
+def heat_styles(arr: np.ndarray) -> np.ndarray:
+    """One background style per cell, from where its value lies between the min and max."""
     values = arr.astype(np.float64)
     finite = np.isfinite(values)
     lo = values[finite].min() if finite.any() else 0.0
     hi = values[finite].max() if finite.any() else 0.0
     span = (hi - lo) or 1.0
-    scaled = np.clip(np.where(finite, (values - lo) / span, np.where(values > 0, 1.0, 0.0)), 0, 1)
     styles = np.empty(arr.shape, dtype=object)
-    for index, t in np.ndenumerate(scaled):
-        if np.isnan(values[index]):
+    for index, v in np.ndenumerate(values):
+        if np.isnan(v):
             styles[index] = Style(color="red", italic=True)
             continue
-        pos = t * (len(_RAMP) - 1)
-        i = min(int(pos), len(_RAMP) - 2)
-        f = pos - i
-        rgb = tuple(round(a + (b - a) * f) for a, b in zip(_RAMP[i], _RAMP[i + 1]))
-        luminance = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
-        fg = "black" if luminance > 140 else "white"
-        styles[index] = Style(color=fg, bgcolor="#{:02x}{:02x}{:02x}".format(*rgb))
+        t = (v - lo) / span if np.isfinite(v) else (1.0 if v > 0 else 0.0)
+        r, g, b = _ramp(t)
+        fg = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "white"
+        styles[index] = Style(color=fg, bgcolor=f"#{r:02x}{g:02x}{b:02x}")
     return styles
 
 
@@ -117,51 +135,293 @@ def matrix_table(arr: np.ndarray, title: str | None = None) -> Table:
     """A 1-D or 2-D array as a table of every value, shaded as a heat map."""
     grid = arr.reshape(1, -1) if arr.ndim == 1 else arr
     text = format_values(grid)
-    styles = _heat_styles(grid)
-    table = Table(title=title, show_header=True, header_style="dim", box=None, padding=(0, 1))
+    styles = heat_styles(grid)
+    width = max((len(t) for t in text.flat), default=1)
+    table = Table(title=title, show_header=True, header_style="dim", box=None, padding=(0, 0))
     table.add_column("", style="dim", justify="right")
     for j in range(grid.shape[1]):
         table.add_column(str(j), justify="right")
     for i in range(grid.shape[0]):
-        cells = [Text(text[i, j], style=styles[i, j]) for j in range(grid.shape[1])]
-        table.add_row(str(i) if arr.ndim > 1 else "", *cells)
+        # Padded to one width so that the whole cell, not just its digits, is shaded.
+        cells = [Text(f" {text[i, j]:>{width}} ", style=styles[i, j]) for j in range(grid.shape[1])]
+        table.add_row(f"{i} " if arr.ndim > 1 else "", *cells)
     return table
 
 
-def _slices(arr: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
-    """The 2-D slices over the last two axes, with their index as a title."""
-    lead = arr.shape[:-2]
-    for index in np.ndindex(*lead):
-        title = "[" + ", ".join([*map(str, index), ":", ":"]) + "]"
-        yield title, arr[index]
+def _slices(arr: np.ndarray, channels_last: bool) -> Iterator[tuple[str, np.ndarray]]:
+    """The 2-D slices of an array (per channel for an image), with their index as a title."""
+    if channels_last:
+        for c in range(arr.shape[2]):
+            yield f"[:, :, {c}]", arr[:, :, c]
+        return
+    for index in np.ndindex(*arr.shape[:-2]):
+        yield "[" + ", ".join([*map(str, index), ":", ":"]) + "]", arr[index]
 
 
-def summary_table(arr: np.ndarray) -> Table:
-    """Shape, dtype and value statistics of an array too large to print."""
-    table = Table(show_header=False, box=None, padding=(0, 1))
-    table.add_column(style="dim")
-    table.add_column()
-    table.add_row("shape", str(arr.shape))
-    table.add_row("dtype", str(arr.dtype))
-    if arr.size:
-        values = arr.astype(np.float64) if arr.dtype.kind == "b" else arr
-        nan_count = int(np.isnan(values).sum()) if arr.dtype.kind == "f" else 0
-        with np.errstate(invalid="ignore"):
-            table.add_row("min", str(np.nanmin(values)) if nan_count < arr.size else "nan")
-            table.add_row("max", str(np.nanmax(values)) if nan_count < arr.size else "nan")
-            table.add_row("mean", f"{np.nanmean(values, dtype=np.float64):.6g}")
-        if nan_count:
-            table.add_row("NaN", str(nan_count))
+def summary_table(arr: np.ndarray, channels_last: bool = False) -> Table:
+    """Shape, dtype and min, max, mean (per channel for an image) of an array too large to print."""
+    table = Table(box=None, padding=(0, 1), header_style="dim")
+    table.add_column("", style="dim")
+    for label in ("min", "max", "mean", "NaN"):
+        table.add_column(label, justify="right")
+    parts = [("all", arr)]
+    if channels_last and arr.ndim == 3 and arr.shape[2] > 1:
+        parts = [(f"channel {c}", arr[:, :, c]) for c in range(arr.shape[2])]
+    for label, part in parts:
+        table.add_row(label, *_stats(part))
     return table
 
 
-def array_view(arr: np.ndarray) -> RenderableType:
+def _stats(part: np.ndarray) -> list[str]:
+    if part.size == 0:
+        return ["-", "-", "-", "0"]
+    values = part.astype(np.float64) if part.dtype.kind == "b" else part
+    nans = int(np.isnan(values).sum()) if part.dtype.kind == "f" else 0
+    if nans == part.size:
+        return ["nan", "nan", "nan", str(nans)]
+    lo, hi = np.nanmin(values), np.nanmax(values)
+    mean = np.nanmean(values, dtype=np.float64)
+    return [f"{lo:.6g}", f"{hi:.6g}", f"{mean:.6g}", str(nans)]
+
+
+def array_view(arr: np.ndarray, channels_last: bool = False) -> RenderableType:
     """Every value for small arrays; a summary and a corner preview for large ones."""
-    small = arr.ndim <= 2 or int(np.prod(arr.shape[:-2])) <= SLICE_LIMIT
-    fits = arr.shape[-1] <= TABLE_LIMIT and (arr.ndim == 1 or arr.shape[-2] <= TABLE_LIMIT)
-    if arr.size and small and fits:
+    plane = arr.shape[:2] if channels_last else arr.shape[-2:]
+    slices = arr.shape[2] if channels_last else int(np.prod(arr.shape[:-2]))
+    fits = plane[-1] <= TABLE_LIMIT and (arr.ndim == 1 or plane[0] <= TABLE_LIMIT)
+    if arr.size and fits and slices <= SLICE_LIMIT:
         if arr.ndim <= 2:
             return matrix_table(arr)
-        return Group(*(matrix_table(s, title) for title, s in _slices(arr)))
-    preview = np.array2string(arr, threshold=64, edgeitems=3, max_line_width=100)
-    return Group(summary_table(arr), Text("preview:", style="dim"), Text(preview))
+        return Group(*(matrix_table(s, title) for title, s in _slices(arr, channels_last)))
+    parts: list[RenderableType] = [
+        Text(f"shape {arr.shape}, dtype {arr.dtype}", style="dim"),
+        summary_table(arr, channels_last),
+    ]
+    if not channels_last:  # an image's corners say little; its preview says more
+        preview = np.array2string(arr, threshold=64, edgeitems=3, max_line_width=100)
+        parts += [Text("corners:", style="dim"), Text(preview)]
+    return Group(*parts)
+
+
+# --- image previews ---------------------------------------------------------------------------
+
+
+def _display_rgb(pixels: np.ndarray, mode: str) -> np.ndarray:
+    """Any image's pixels as (H, W, 3) uint8 for a terminal preview (alpha over dark grey)."""
+    values = pixels.astype(np.float64)
+    if mode == "CMYK":
+        c, m, y, k = (values[..., i] / 255 for i in range(4))
+        values = np.stack([(1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k)], -1) * 255
+    elif mode in ("LA", "RGBA"):
+        alpha = values[..., -1:] / 255
+        colour = values[..., :-1]
+        values = colour * alpha + 40 * (1 - alpha)
+    elif mode not in ("RGB", "L"):
+        finite = values[np.isfinite(values)]
+        lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+        values = (np.nan_to_num(values, nan=lo) - lo) / ((hi - lo) or 1) * 255
+    if values.ndim == 2:
+        values = values[..., None]
+    if values.shape[-1] == 1:
+        values = np.repeat(values, 3, axis=-1)
+    return np.clip(np.round(values), 0, 255).astype(np.uint8)
+
+
+def _sample(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Nearest-neighbour resampling to ``height`` x ``width`` (height even)."""
+    rows = (np.arange(height) * rgb.shape[0] // height).clip(0, rgb.shape[0] - 1)
+    cols = (np.arange(width) * rgb.shape[1] // width).clip(0, rgb.shape[1] - 1)
+    return rgb[rows][:, cols]
+
+
+def half_blocks(rgb: np.ndarray) -> Text:
+    """Two pixel rows per line: the upper half block in the top colour on the bottom one."""
+    text = Text()
+    for top, bottom in zip(rgb[0::2], rgb[1::2]):
+        for (r1, g1, b1), (r2, g2, b2) in zip(top, bottom):
+            text.append(
+                "▀", Style(color=f"#{r1:02x}{g1:02x}{b1:02x}", bgcolor=f"#{r2:02x}{g2:02x}{b2:02x}")
+            )
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def image_preview(
+    before: np.ndarray, after: np.ndarray, mode: str, columns: int = PREVIEW_COLUMNS
+) -> Table:
+    """Input and output side by side at the same display size (so pooling's blocks show)."""
+    h, w = before.shape[:2]
+    width = max(1, min(columns, w))
+    height = max(2, round(h * width / w / 2) * 2)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column()
+    grid.add_column()
+    grid.add_row(
+        Text(f"input {w}x{h}", style="dim"),
+        Text(f"output {after.shape[1]}x{after.shape[0]}", style="dim"),
+    )
+    grid.add_row(
+        half_blocks(_sample(_display_rgb(before, mode), width, height)),
+        half_blocks(_sample(_display_rgb(after, mode), width, height)),
+    )
+    return grid
+
+
+# --- info -------------------------------------------------------------------------------------
+
+
+def info_view(file_record: dict[str, Any], arrays: list[dict[str, Any]]) -> Text:
+    """What ``maxpool info`` shows for one file: two lines per array, whatever the width."""
+    text = Text()
+    text.append(file_record["input"], style="bold")
+    facts = [file_record["format"].upper()]
+    if "mode" in file_record:
+        facts.append(f"mode {file_record['mode']}")
+        if file_record.get("frames", 1) > 1:
+            facts.append(f"{file_record['frames']} frames")
+    text.append(f"  {', '.join(facts)}\n", style="dim")
+    width = max(len(a["name"]) for a in arrays)
+    for a in arrays:
+        span = a["input_range"]
+        values = "no numbers" if span is None else f"{_number(span[0])} .. {_number(span[1])}"
+        text.append(f"  {a['name']:<{width}}  ", style="bold")
+        text.append(f"{tuple(a['input_shape'])} {a['input_dtype']}, values {values}\n")
+        text.append(" " * (width + 4))
+        text.append(f"pooled over axes {', '.join(map(str, a['axes']))} -> ")
+        text.append(f"{tuple(a['output_shape'])} {a['output_dtype']}", style="bold green")
+        padding = ", ".join(f"{b}:{e}" for b, e in a["padding"])
+        text.append(f", kernel {_times(a['kernel'])}, stride {_times(a['stride'])}, ")
+        text.append(f"padding {padding}\n")
+    text.rstrip()
+    return text
+
+
+# --- explain ----------------------------------------------------------------------------------
+
+
+AXIS_NAMES = {1: ["positions"], 2: ["rows", "columns"]}
+
+
+def size_formulas(geometry: PoolGeometry, padding: object) -> Text:
+    """The output-size formula of each pooled axis, with its numbers filled in."""
+    same = isinstance(padding, str) and padding == "same"
+    names = AXIS_NAMES.get(len(geometry.per_axis), [f"axis {g.axis}" for g in geometry.per_axis])
+    text = Text()
+    if same:
+        text.append("SAME padding: out = ceil(n / s); total = max((out - 1)*s + e - n, 0), ")
+        text.append("before = total // 2, after = total - before\n", style="")
+    else:
+        rounding = "ceil" if geometry.ceil_mode else "floor"
+        text.append(f"out = {rounding}((n + before + after - e) / s) + 1, with e = d*(k - 1) + 1\n")
+    for name, g in zip(names, geometry.per_axis):
+        e = g.span
+        text.append(f"  {name:<9}", style="bold")
+        if same:
+            total = g.pad_before + g.pad_after
+            text.append(
+                f"out = ceil({g.size} / {g.stride}) = {g.out}; total = max(({g.out} - 1)"
+                f"*{g.stride} + {e} - {g.size}, 0) = {total}, before {g.pad_before}, "
+                f"after {g.pad_after}\n"
+            )
+            continue
+        room = g.size + g.pad_before + g.pad_after - e
+        rounding = "ceil" if geometry.ceil_mode else "floor"
+        raw = (-(-room // g.stride) if geometry.ceil_mode else room // g.stride) + 1
+        text.append(
+            f"e = {g.dilation}*({g.kernel} - 1) + 1 = {e}; out = {rounding}(({g.size} + "
+            f"{g.pad_before} + {g.pad_after} - {e}) / {g.stride}) + 1 = {raw}"
+        )
+        if raw != g.out:
+            text.append(f", minus the window that would start in the trailing padding = {g.out}")
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def _grid_positions(geometry: PoolGeometry) -> list[range]:
+    """Per pooled axis, the positions shown: the input and its declared padding."""
+    return [range(-g.pad_before, g.size + g.pad_after) for g in geometry.per_axis]
+
+
+def explain_grid(
+    arr: np.ndarray,
+    geometry: PoolGeometry,
+    pad_value: float | None,
+    step: Step | None = None,
+) -> Table:
+    """The (padded) input as a table; the cells of ``step``'s window bracketed and highlighted."""
+    grid2d = arr.reshape(1, -1) if arr.ndim == 1 else arr
+    text = format_values(grid2d)
+    positions = _grid_positions(geometry)
+    rows = positions[0] if arr.ndim == 2 else range(0, 1)
+    cols = positions[-1]
+    in_window: dict[tuple[int, int], bool] = {}
+    winner = None
+    if step is not None:
+        for cell in step.cells:
+            key = (cell.position[0], cell.position[1]) if arr.ndim == 2 else (0, cell.position[0])
+            in_window[key] = True
+        winner = _winner_position(step, arr.shape)
+    table = Table(box=None, padding=(0, 0), show_header=True, header_style="dim")
+    table.add_column("", style="dim", justify="right")
+    for c in cols:
+        table.add_column(str(c), justify="right")
+    pad_text = "·" if pad_value is None else f"{pad_value:g}"
+    for r in rows:
+        cells = []
+        for c in cols:
+            inside = 0 <= c < grid2d.shape[1] and 0 <= r < grid2d.shape[0]
+            value = text[r, c] if inside else pad_text
+            style = "" if inside else "dim"
+            if in_window.get((r, c)):
+                chosen = step is not None and winner == (r, c)
+                style = "bold reverse green" if chosen else "bold reverse"
+                value = f"[{value}]" if not chosen else f"<{value}>"
+            else:
+                value = f" {value} "
+            cells.append(Text(value, style=style))
+        table.add_row(str(r) if arr.ndim == 2 else "", *cells)
+    return table
+
+
+def _winner_position(step: Step, shape: tuple[int, ...]) -> tuple[int, int] | None:
+    if step.index < 0:
+        return None
+    position = np.unravel_index(step.index, shape)
+    return (int(position[0]), int(position[1])) if len(shape) == 2 else (0, int(position[0]))
+
+
+def explain_step(arr: np.ndarray, step: Step, number: int, total: int, op: str) -> Text:
+    """One output cell in words: which window, what it holds, what it gives."""
+    where = ", ".join(map(str, step.out_index))
+    spans = []
+    for axis, name in enumerate(AXIS_NAMES[arr.ndim]):
+        coords = sorted({cell.position[axis] for cell in step.cells})
+        spans.append(f"{name} {', '.join(map(str, coords))}")
+    text = Text()
+    text.append(f"Step {number} of {total}: ", style="bold")
+    text.append(f"output [{where}] reads {'; '.join(spans)}\n")
+    shown = []
+    for cell, value in zip(step.cells, step.values):
+        if value is None:
+            shown.append("·" if cell.kind == "pad" else "-")
+        else:
+            shown.append(_number(value))
+    text.append(f"  {op}({', '.join(shown)}) = ")
+    text.append(_number(step.value), style="bold green")
+    if step.index >= 0:
+        position = np.unravel_index(step.index, arr.shape)
+        text.append(
+            f"  (input [{', '.join(str(int(p)) for p in position)}], flat index {step.index})"
+        )
+    return text
+
+
+def _number(value: object) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    number = float(value)  # type: ignore[arg-type]
+    return "nan" if np.isnan(number) else f"{number:.6g}"

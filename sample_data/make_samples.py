@@ -43,14 +43,14 @@ def main() -> None:
     rgba[..., 3] = np.clip((44 - r) * 40, 0, 255)
     Image.fromarray(rgba).save(HERE / "disc_rgba.png")
 
-    # Feature maps as a network would give them: (channels, height, width) float32, and a
-    # heat map of class scores.
+    # Feature maps as a network would give them, (channels, height, width) float32: two
+    # ReLU outputs and heat maps of three class scores.
+    centres = [(9, 15), (4, 4), (18, 10)]
+    heat = [np.exp(-((yy[:24, :24] - r) ** 2 + (xx[:24, :24] - c) ** 2) / 20) for r, c in centres]
     features = {
         "conv1": rng.normal(size=(8, 32, 32)).astype(np.float32).clip(0, None),
         "conv2": rng.normal(size=(16, 16, 16)).astype(np.float32).clip(0, None),
-        "heatmap": np.exp(-((yy[:24, :24] - 9) ** 2 + (xx[:24, :24] - 15) ** 2) / 20).astype(
-            np.float32
-        ),
+        "heatmap": np.stack(heat).astype(np.float32),
     }
     np.savez(HERE / "features.npz", **features)
 

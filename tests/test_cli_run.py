@@ -1,7 +1,8 @@
-"""The ``maxpool run`` command through click's CliRunner: exit codes, stdout and stderr apart."""
+"""``maxpool run`` through click's CliRunner: exit codes, stdout and stderr apart."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from maxpool_cli import __version__
+from maxpool_cli import __version__, pool
 from maxpool_cli.cli import cli
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
@@ -26,28 +27,36 @@ def test_run_prints_the_pooled_matrix(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["run", str(CLASSIC), "-k", "2"])
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
-    out = result.stdout
-    assert "input (4, 4) uint8 -> output (2, 2) uint8" in out
-    rows = [line.split() for line in out.splitlines()[-2:]]
-    assert rows == [["0", "6", "8"], ["1", "3", "4"]]
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        f"{CLASSIC}: input (4, 4) uint8 -> output (2, 2) uint8, max, kernel 2x2, stride 2x2, "
+        "padding valid"
+    )
+    assert [line.split() for line in lines[-2:]] == [["0", "6", "8"], ["1", "3", "4"]]
+    assert "\x1b[" not in result.stdout  # not a terminal: no colour codes
 
 
 def test_run_with_options(runner: CliRunner) -> None:
     args = ["run", str(CLASSIC), "-k", "3", "-s", "1", "-p", "same", "--op", "min"]
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.stderr
-    assert "padding same (1:1, 1:1)" in result.stdout
-    assert "output (4, 4) uint8" in result.stdout
+    assert "output (4, 4) uint8, min, kernel 3x3, stride 1x1, padding same (1:1, 1:1)" in (
+        result.stdout
+    )
 
 
-def test_run_saves_npy(runner: CliRunner, tmp_path: Path) -> None:
+def test_run_saves_and_says_so(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "pooled.npy"
     result = runner.invoke(cli, ["run", str(CLASSIC), "-k", "2", "-o", str(out)])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == ""
+    assert result.stdout.count("\n") == 1  # the header line, no values
+    assert "output (2, 2) uint8" in result.stdout
     saved = np.load(out)
     assert saved.dtype == np.uint8
     np.testing.assert_array_equal(saved, [[6, 8], [3, 4]])
+    quiet = runner.invoke(cli, ["run", str(CLASSIC), "-o", str(out), "--overwrite", "-q"])
+    assert quiet.exit_code == 0
+    assert quiet.stdout == ""
 
 
 def test_existing_output_needs_overwrite(runner: CliRunner, tmp_path: Path) -> None:
@@ -66,53 +75,125 @@ def test_output_that_is_the_input_is_refused(runner: CliRunner, tmp_path: Path) 
     src = tmp_path / "x.npy"
     np.save(src, np.arange(16.0).reshape(4, 4))
     before = src.read_bytes()
-    result = runner.invoke(cli, ["run", str(src), "-o", str(src), "--overwrite"])
-    assert result.exit_code == 2
-    assert "is the input" in result.stderr
-    assert src.read_bytes() == before
+    for args in (["-o", str(src)], ["-o", str(tmp_path / "." / "x.npy")], ["--indices", str(src)]):
+        result = runner.invoke(cli, ["run", str(src), *args, "--overwrite"])
+        assert result.exit_code == 2
+        assert "is the input" in result.stderr
+        assert src.read_bytes() == before
+
+
+def test_json_document(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["run", str(CLASSIC), "-k", "3", "-s", "1", "-p", "1", "--json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["input"] == str(CLASSIC)
+    assert doc["format"] == "npy"
+    assert doc["output"] is None
+    assert doc["op"] == "max"
+    (array,) = doc["arrays"]
+    assert array["input_shape"] == [4, 4]
+    assert array["output_shape"] == [4, 4]
+    assert array["output_dtype"] == "uint8"
+    assert array["padding"] == [[1, 1], [1, 1]]
+    assert array["kernel"] == [3, 3]
+    assert array["values"] == pool(np.load(CLASSIC), 3, stride=1, padding=1).tolist()
+    out = tmp_path / "a.png"
+    result = runner.invoke(cli, ["run", str(SAMPLE / "astronaut.png"), "-o", str(out), "--json"])
+    doc = json.loads(result.stdout)
+    assert doc["output"] == str(out)
+    assert doc["output_format"] == "png"
+    assert doc["mode"] == "RGB"
+    assert "values" not in doc["arrays"][0]  # 196,608 cells: too many to list
+
+
+def test_json_values_with_nan_are_valid_json(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "nan.npy"
+    np.save(src, np.array([[np.nan, 1.0], [2.0, 3.0]]))
+    result = runner.invoke(cli, ["run", str(src), "-k", "1", "--json"])
+    assert json.loads(result.stdout)["arrays"][0]["values"] == [[None, 1.0], [2.0, 3.0]]
+
+
+def test_indices(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "idx.npy"
+    result = runner.invoke(cli, ["run", str(CLASSIC), "-k", "3", "-s", "1", "--indices", str(out)])
+    assert result.exit_code == 0, result.stderr
+    indices = np.load(out)
+    assert indices.dtype == np.int64
+    _, expected = pool(np.load(CLASSIC), 3, stride=1, return_indices=True)
+    np.testing.assert_array_equal(indices, expected)
 
 
 @pytest.mark.parametrize(
-    ("args", "code", "message"),
+    ("args", "message"),
     [
-        (["-k", "0"], 2, "Error: kernel: expected integers >= 1, got 0"),
-        (["-k", "x"], 2, "expected an integer or comma-separated integers"),
-        (["-p", "1:x"], 2, "expected valid, same, an integer"),
-        (["--op", "median"], 2, "Invalid value for '--op'"),
-        (["--count-pad"], 2, "count_pad: only applies to op='avg'"),
-        (["-k", "5"], 1, "classic_4x4.npy: axis 0: kernel spans 5 cells"),
-        (["-k", "2,2,2"], 1, "kernel: got 3 values but the input has only 2 dimensions"),
+        (["-k", "0"], "Error: kernel: expected integers >= 1, got 0"),
+        (["-k", "x"], "expected an integer or comma-separated integers like 3 or 3,2; got 'x'"),
+        (["-p", "1:x"], "Invalid value for '-p' / '--padding': expected valid, same, an integer"),
+        (["--op", "median"], "Invalid value for '--op'"),
+        (["--count-pad"], "count_pad: only applies to op='avg'"),
+        (["--op", "avg", "--indices", "i.npy"], "--indices: only applies to --op max or min"),
+        (["-o", "-", "--json"], "--json: cannot share standard output with -o -"),
+        (["--key", "a"], "--key: only applies to .npz archives"),
     ],
 )
-def test_bad_options(runner: CliRunner, args: list[str], code: int, message: str) -> None:
+def test_usage_errors(runner: CliRunner, args: list[str], message: str) -> None:
     result = runner.invoke(cli, ["run", str(CLASSIC), *args])
-    assert result.exit_code == code
+    assert result.exit_code == 2
     assert message in result.stderr
     assert result.stdout == ""
+    assert result.stderr.startswith("Usage: maxpool run")
     assert "Traceback" not in result.stderr
 
 
-def test_bad_files(runner: CliRunner, tmp_path: Path) -> None:
-    text = tmp_path / "notes.npy"
-    text.write_text("hello")
-    pickled = tmp_path / "objects.npy"
-    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    truncated = tmp_path / "truncated.npy"
-    np.save(truncated, np.arange(100.0))
-    truncated.write_bytes(truncated.read_bytes()[:-10])
-    cases = {
-        tmp_path / "missing.npy": "No such file or directory",
-        text: "named as NPY, not a supported file: it starts like text",
-        pickled: "holds Python objects (dtype object), which are never unpickled",
-        truncated: "truncated: its header declares (100,) float64",
-    }
-    for path, message in cases.items():
-        result = runner.invoke(cli, ["run", str(path)])
-        assert result.exit_code == 1, path
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1, result.stderr
-        assert lines[0].startswith(f"Error: {path}: ")
-        assert message in lines[0]
+@pytest.mark.parametrize(
+    ("source", "args", "message"),
+    [
+        ("astronaut.png", ["-k", "2,2,2"], "kernel: expected 1 or 2 values (one per pooled axis)"),
+        ("astronaut.png", ["--axes", "0,1"], "--axes: applies to arrays; images are always"),
+    ],
+)
+def test_image_usage_errors(runner: CliRunner, source: str, args: list[str], message: str) -> None:
+    result = runner.invoke(cli, ["run", str(SAMPLE / source), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_file_errors_exit_1(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["run", str(CLASSIC), "-k", "5"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {CLASSIC}: axis 0: kernel spans 5 cells (kernel 5, dilation 1) but the input "
+        "has only 4; expected a smaller kernel or padding\n"
+    )
+    result = runner.invoke(cli, ["run", str(CLASSIC), "-k", "2,2,2"])
+    assert result.exit_code == 1
+    assert "kernel: got 3 values but the input has only 2 dimensions" in result.stderr
+
+
+def test_interrupt_exits_130(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("maxpool_cli.job.pool_document", interrupted)
+    result = runner.invoke(cli, ["run", str(CLASSIC)])
+    assert result.exit_code == 130
+    assert result.stderr == "Error: interrupted\n"
+
+
+def test_unexpected_errors_are_one_line_too(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr("maxpool_cli.job.pool_document", broken)
+    result = runner.invoke(cli, ["run", str(CLASSIC)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: unexpected ZeroDivisionError: boom (this is a bug; --debug shows the traceback)\n"
+    )
+    result = runner.invoke(cli, ["--debug", "run", str(CLASSIC)])
+    assert isinstance(result.exception, ZeroDivisionError)
 
 
 def test_debug_shows_the_traceback(runner: CliRunner) -> None:
@@ -121,13 +202,21 @@ def test_debug_shows_the_traceback(runner: CliRunner) -> None:
     assert "Traceback" in result.stderr
 
 
-def test_version_and_help(runner: CliRunner) -> None:
+def test_version(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["--version"])
     assert result.exit_code == 0
-    assert __version__ in result.stdout
-    result = runner.invoke(cli, ["run", "--help"])
-    assert result.exit_code == 0
-    assert "maxpool run sample_data/classic_4x4.npy -k 2" in result.stdout
+    assert result.stdout == f"maxpool, version {__version__}\n"
+
+
+def test_large_image_prints_a_summary_not_values(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["run", str(SAMPLE / "astronaut.png"), "-k", "2"])
+    assert result.exit_code == 0, result.stderr
+    assert "channel 0" in result.stdout
+    assert "channel 2" in result.stdout
+    assert len(result.stdout) < 3000
+    assert "▀" not in result.stdout  # no colour preview off a terminal...
+    forced = runner.invoke(cli, ["run", str(SAMPLE / "astronaut.png"), "--preview"])
+    assert "▀" in forced.stdout  # ...unless asked for
 
 
 @pytest.mark.parametrize(
@@ -141,4 +230,4 @@ def test_installed_entry_points(command: list[str]) -> None:
     assert "output (2, 2) uint8" in done.stdout
     done = subprocess.run([*command, "run", "missing.npy"], capture_output=True, text=True)
     assert done.returncode == 1
-    assert done.stderr.startswith("Error: missing.npy: ")
+    assert done.stderr == "Error: missing.npy: cannot read: No such file or directory\n"

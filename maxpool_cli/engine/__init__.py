@@ -4,15 +4,17 @@
 tested against, and ``pool_geometry`` the shape arithmetic both share.
 """
 
-from .geometry import AxisGeometry, PoolGeometry, pool_geometry
-from .kernels import pool, result_dtype
+from .geometry import AxisGeometry, PoolGeometry, band_geometry, pool_geometry
+from .kernels import pool, pool_on, result_dtype
 from .reference import reference_pool
 
 __all__ = [
     "AxisGeometry",
     "PoolGeometry",
+    "band_geometry",
     "pool",
     "pool_geometry",
+    "pool_on",
     "reference_pool",
     "result_dtype",
 ]

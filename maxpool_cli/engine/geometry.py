@@ -7,6 +7,7 @@ padding goes after).
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -101,6 +102,64 @@ class PoolGeometry:
     def padding(self) -> tuple[tuple[int, int], ...]:
         """The padding actually used, one ``(before, after)`` pair per pooled axis."""
         return tuple((g.pad_before, g.pad_after) for g in self.per_axis)
+
+
+def mirror(geom: PoolGeometry) -> PoolGeometry:
+    """The same pooling of the transposed array (all axes reversed).
+
+    A Fortran-order array is the C-order array of its reversed shape; pooling that one with
+    the mirrored geometry and transposing back gives the same result.
+    """
+    ndim = len(geom.input_shape)
+    per_axis = sorted(
+        (dataclasses.replace(g, axis=ndim - 1 - g.axis) for g in geom.per_axis),
+        key=lambda g: g.axis,
+    )
+    return PoolGeometry(
+        geom.input_shape[::-1],
+        geom.output_shape[::-1],
+        tuple(g.axis for g in per_axis),
+        tuple(per_axis),
+        geom.ceil_mode,
+    )
+
+
+def band_geometry(geom: PoolGeometry, lo: int, hi: int) -> tuple[int, int, PoolGeometry]:
+    """The input rows, and the geometry on them, that give outputs ``lo..hi-1`` of the first
+    pooled axis: ``(start, stop, geometry)``.
+
+    Pooling ``x[start:stop]`` (along that axis) with the returned geometry gives exactly the
+    band ``y[lo:hi]`` of pooling ``x`` with ``geom``: the band keeps the leading padding it
+    still needs, and the trailing padding only when it reaches the end of the input, so
+    padding and ceil_mode overhang stay what they were.
+
+    >>> g = pool_geometry((10,), kernel=3, stride=2, padding=1)
+    >>> start, stop, band = band_geometry(g, 2, 4)
+    >>> start, stop, band.per_axis[0].pad_before, band.output_shape
+    (3, 8, 0, (2,))
+    """
+    first, *rest = geom.per_axis
+    start = max(0, lo * first.stride - first.pad_before)
+    stop = min(first.size, (hi - 1) * first.stride - first.pad_before + first.span)
+    band = AxisGeometry(
+        axis=first.axis,
+        size=stop - start,
+        kernel=first.kernel,
+        stride=first.stride,
+        dilation=first.dilation,
+        pad_before=first.pad_before + start - lo * first.stride,
+        pad_after=first.size + first.pad_after - stop if stop == first.size else 0,
+        out=hi - lo,
+    )
+    shape = list(geom.input_shape)
+    shape[first.axis] = band.size
+    out_shape = list(geom.output_shape)
+    out_shape[first.axis] = band.out
+    return (
+        start,
+        stop,
+        PoolGeometry(tuple(shape), tuple(out_shape), geom.axes, (band, *rest), geom.ceil_mode),
+    )
 
 
 def pool_geometry(

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import DTypeError, ParameterError
-from .geometry import AxisGeometry, IntOrSeq, Padding, PoolGeometry, pool_geometry
+from .geometry import AxisGeometry, IntOrSeq, Padding, PoolGeometry, mirror, pool_geometry
 from .passes import Prepare, Workspace, along, bands, clipped_tap_ranges, reduce_pass, tap_source
 
 Op = Literal["max", "min", "avg", "sum"]
@@ -102,6 +102,29 @@ def pool(
             "return_indices: cannot be combined with pad_value (a padded cell has no index)"
         )
     geom = pool_geometry(arr.shape, kernel, stride, padding, dilation, ceil_mode, axes)
+    return pool_on(arr, geom, op, pad_value, count_pad, nan, return_indices)
+
+
+def pool_on(
+    arr: np.ndarray,
+    geom: PoolGeometry,
+    op: Op = "max",
+    pad_value: float | None = None,
+    count_pad: bool = False,
+    nan: NanPolicy = "propagate",
+    return_indices: bool = False,
+) -> PoolResult:
+    """Pool ``arr`` with a geometry already worked out (checked by :func:`pool_geometry`).
+
+    The out-of-core path calls this once per band of a large array, with the band's own
+    geometry (:func:`maxpool_cli.engine.geometry.band_geometry`).
+    """
+    _check_dtype(arr)
+    fortran = arr.ndim > 1 and arr.flags.f_contiguous and not arr.flags.c_contiguous
+    if fortran and not return_indices:  # (flat indices follow the array's own axis order)
+        # Pool a Fortran-order array in its memory order: bands along its slowest axis, and
+        # the same additions in the same order as the out-of-core path makes.
+        return pool_on(arr.T, mirror(geom), op, pad_value, count_pad, nan).T
     pad = None if pad_value is None else _pad_scalar(pad_value, arr.dtype, op)
     ignore_nan = nan == "ignore" and arr.dtype.kind == "f"
 
@@ -426,8 +449,9 @@ def _sum_or_avg(
         if pad is not None:
             total = total + pad * pad_cells
         if op == "sum":
-            if nan_counts is not None:
-                total = np.where(nan_counts[band] == 0, np.nan, total)
+            if nan_counts is not None:  # all-NaN windows (padding holding a value is no NaN)
+                values = nan_counts[band] + (pad_cells if pad is not None else 0)
+                total = np.where(values == 0, np.nan, total)
             target[...] = total
         elif nan_counts is not None:
             count = nan_counts[band] + pad_cells

@@ -117,10 +117,17 @@ def _tap_loop(
         return
     clipped = [(max(a, lo), min(b, hi)) for a, b in ranges]
     clipped = [(a, max(a, b)) for a, b in clipped]
-    # Start from the tap that covers the most windows, so that only the few windows it misses
-    # need the identity fill.
-    first = max(range(g.kernel), key=lambda j: clipped[j][1] - clipped[j][0])
+    if combine is np.add:
+        # Sums round differently in another order: every window adds its taps in tap order,
+        # whatever the band, so that results never depend on how the work was split.
+        first = 0
+    else:
+        # Start from the tap that covers the most windows, so that only the few windows it
+        # misses need the identity fill.
+        first = max(range(g.kernel), key=lambda j: clipped[j][1] - clipped[j][0])
     a, b = clipped[first]
+    if a == b:
+        a = b = hi
     dst[along(g.axis, slice(lo - base, a - base))] = identity
     dst[along(g.axis, slice(b - base, hi - base))] = identity
 
@@ -130,8 +137,11 @@ def _tap_loop(
 
     target = dst[along(g.axis, slice(a - base, b - base))]
     # A second tap over the same windows is folded in by the same call (one pass saved).
-    second = next((j for j in range(g.kernel) if j != first and clipped[j] == (a, b)), None)
-    if second is None:
+    candidates = [first + 1] if combine is np.add and first + 1 < g.kernel else range(g.kernel)
+    second = next((j for j in candidates if j != first and clipped[j] == (a, b)), None)
+    if a == b:  # the first tap reads only padding here: the identity fill was all it needed
+        second = None
+    elif second is None:
         target[...] = tap(first, a, b)
     else:
         # dtype: a sum of uint8 cells must add in the accumulator's type, not wrap in uint8.

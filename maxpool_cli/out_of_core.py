@@ -1,0 +1,183 @@
+"""Pooling ``.npy`` files larger than memory: band by band, from file to file.
+
+The input is read a band at a time along its first pooled axis (with the halo that
+overlapping windows, dilation and padding need: :func:`~maxpool_cli.engine.band_geometry`),
+pooled by the engine, and written at its place in the output ``.npy``. Plain reads rather
+than a memory map keep the resident memory at a few bands whatever the file's size. The
+result is the same, bit for bit, as pooling the whole array in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from .engine import PoolGeometry, band_geometry, pool_geometry, pool_on, result_dtype
+from .engine.geometry import mirror
+from .errors import FileFormatError, MaxpoolError, ParameterError, about_file
+from .io.atomic import atomic_write
+from .pool_options import PoolOptions
+
+
+@dataclass(frozen=True)
+class NpyLayout:
+    """Where an ``.npy`` file keeps its array: shape, dtype, order and data offset."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fortran: bool
+    offset: int
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+def read_layout(path: Path) -> NpyLayout | None:
+    """The layout of a ``.npy`` file, or None if the file is not one."""
+    with path.open("rb") as f:
+        if f.read(6) != b"\x93NUMPY":
+            return None
+        f.seek(0)
+        try:
+            version = np.lib.format.read_magic(f)
+            read = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = read(f)
+        except (ValueError, EOFError) as e:
+            raise FileFormatError(f"{path}: not a valid .npy header: {e}") from e
+        return NpyLayout(tuple(shape), dtype, fortran, f.tell())
+
+
+def pool_file(
+    source: Path,
+    target: Path,
+    options: PoolOptions,
+    memory_limit: int,
+    overwrite: bool = False,
+) -> PoolGeometry:
+    """Pool the ``.npy`` file ``source`` into the ``.npy`` file ``target`` within a budget.
+
+    Returns the geometry used (of the array as the user sees it).
+
+    Raises
+    ------
+    MaxpoolError
+        Bad parameters for the array, a bad or truncated file, or a write that failed; the
+        target is then left as it was.
+    """
+    layout = read_layout(source)
+    if layout is None:
+        raise FileFormatError(f"{source}: out-of-core pooling reads .npy files only")
+    if layout.dtype.hasobject:
+        raise FileFormatError(f"{source}: holds Python objects, which are never unpickled")
+    if source.stat().st_size - layout.offset < layout.nbytes:
+        raise FileFormatError(
+            f"{source}: truncated: its header declares {layout.shape} {layout.dtype} but the "
+            f"file is shorter"
+        )
+    try:
+        geometry = pool_geometry(
+            layout.shape,
+            options.kernel,
+            options.stride,
+            options.padding,
+            options.dilation,
+            options.ceil_mode,
+            options.axes,
+        )
+        stored = mirror(geometry) if layout.fortran else geometry
+        out_dtype = result_dtype(layout.dtype, options.op)
+        with atomic_write(target, overwrite=overwrite) as out:
+            _write_header(out, stored.output_shape, out_dtype, layout.fortran)
+            data_start = out.tell()
+            out.truncate(data_start + math.prod(stored.output_shape) * out_dtype.itemsize)
+            with source.open("rb") as src:
+                _pool_bands(src, out, data_start, layout, stored, options, memory_limit)
+    except MaxpoolError as e:
+        raise about_file(e, source) from e
+    except OSError as e:
+        raise FileFormatError(f"{target}: cannot write: {e.strerror or e}") from e
+    return geometry
+
+
+def _write_header(out: BinaryIO, shape: tuple[int, ...], dtype: np.dtype, fortran: bool) -> None:
+    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": fortran}
+    header["shape"] = shape[::-1] if fortran else shape
+    # Version 1.0 headers hold up to 64 KiB, which only absurd numbers of dimensions exceed.
+    np.lib.format.write_array_header_1_0(out, header)
+
+
+def _pool_bands(
+    src: BinaryIO,
+    out: BinaryIO,
+    data_start: int,
+    layout: NpyLayout,
+    geometry: PoolGeometry,
+    options: PoolOptions,
+    memory_limit: int,
+) -> None:
+    shape = geometry.input_shape
+    first = geometry.per_axis[0]
+    lead = math.prod(shape[: first.axis])  # the blocks before the first pooled axis
+    in_row = math.prod(shape[first.axis + 1 :])  # cells per row of the first pooled axis
+    out_shape = geometry.output_shape
+    out_row = math.prod(out_shape[first.axis + 1 :])
+    out_dtype = result_dtype(layout.dtype, options.op)
+    # A band holds its input rows and its pooled rows, with room for the engine's work.
+    row_cost = lead * (first.stride * in_row * layout.dtype.itemsize + 3 * out_row * 8)
+    halo = lead * first.span * in_row * layout.dtype.itemsize
+    rows = max(1, (memory_limit // 2 - halo) // max(1, row_cost))
+    for lo in range(0, first.out, rows):
+        hi = min(first.out, lo + rows)
+        start, _, band = band_geometry(geometry, lo, hi)
+        slab = np.empty(band.input_shape, dtype=layout.dtype)
+        blocks = slab.reshape(lead, -1)
+        for b in range(lead):
+            src.seek(layout.offset + (b * first.size + start) * in_row * layout.dtype.itemsize)
+            if src.readinto(memoryview(blocks[b]).cast("B")) != blocks[b].nbytes:
+                raise FileFormatError("truncated while reading")
+        pooled = np.asarray(
+            pool_on(slab, band, options.op, options.pad_value, options.count_pad, options.nan)
+        )
+        del slab, blocks
+        pooled_blocks = pooled.reshape(lead, -1)
+        for b in range(lead):
+            out.seek(data_start + (b * first.out + lo) * out_row * out_dtype.itemsize)
+            out.write(memoryview(np.ascontiguousarray(pooled_blocks[b])).cast("B"))
+
+
+def total_memory() -> int:
+    """Physical memory in bytes (the default budget is a quarter of it)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def parse_size(text: str) -> int:
+    """``256M``, ``2G``, ``1.5GiB`` or a number of bytes.
+
+    >>> parse_size("256M"), parse_size("2G"), parse_size("4096")
+    (268435456, 2147483648, 4096)
+    """
+    units = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    clean = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = clean[-1:] if clean[-1:] in units else ""
+    try:
+        value = float(clean[: len(clean) - len(unit)])
+    except ValueError:
+        raise ParameterError(
+            f"--memory-limit: expected a size like 256M or 2G, got {text!r}"
+        ) from None
+    if value <= 0:
+        raise ParameterError(f"--memory-limit: expected a positive size, got {text!r}")
+    return int(value * units[unit])

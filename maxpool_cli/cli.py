@@ -10,7 +10,8 @@ import enum
 import json
 import sys
 import traceback
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -19,6 +20,11 @@ from .errors import MaxpoolError, ParameterError, about_file
 from .formats import FORMATS
 from .options import pooling_options
 from .pool_options import PoolOptions
+
+if TYPE_CHECKING:
+    from .job import Settings
+
+STDIO = "-"  # standard input or output
 
 
 class ExitStatus(enum.IntEnum):
@@ -89,9 +95,13 @@ def cli(debug: bool) -> None:
 
 
 @cli.command()
-@click.argument("source", metavar="INPUT")
+@click.argument("sources", metavar="INPUT...", nargs=-1, required=True)
 @pooling_options
-@click.option("-o", "--output", help="Write the result here ('-': standard output).")
+@click.option(
+    "-o",
+    "--output",
+    help="Write the result here: a file, '-' (standard output), or a folder for several inputs.",
+)
 @click.option(
     "-f",
     "--format",
@@ -112,8 +122,20 @@ def cli(debug: bool) -> None:
 )
 @click.option("--max-pixels", type=click.IntRange(min=1), help="Raise the image size limit.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option("-r", "--recursive", is_flag=True, help="Go into the subfolders of folder inputs.")
+@click.option(
+    "--glob", "globs", multiple=True, help="Only files of folders matching this (repeatable)."
+)
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core)."
+)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
+@click.option(
+    "--memory-limit",
+    help="Pool .npy files larger than this band by band (default: a quarter of the RAM).",
+)
 def run(
-    source: str,
+    sources: tuple[str, ...],
     options: PoolOptions,
     output: str | None,
     fmt: str | None,
@@ -124,76 +146,169 @@ def run(
     preview: bool | None,
     max_pixels: int | None,
     overwrite: bool,
+    recursive: bool,
+    globs: tuple[str, ...],
+    jobs: int | None,
+    fail_fast: bool,
+    memory_limit: str | None,
 ) -> None:
-    """Pool an array or image file; print the result or save it.
+    """Pool array and image files; print the results or save them.
 
-    Without -o the result is printed: every value of small arrays, a summary of large ones
-    (and a colour preview of images on a terminal).
+    One file is printed (every value of small arrays, a summary of large ones, a colour
+    preview of images on a terminal) or saved with -o. Several files or folders are pooled
+    in parallel into the -o folder, the output tree mirroring the input tree; outputs that
+    exist are skipped, so a rerun resumes an interrupted batch.
 
     \b
     Examples:
       maxpool run sample_data/classic_4x4.npy -k 2
       maxpool run sample_data/astronaut.png -k 3 -s 2 -p same -o small.png
+      maxpool run sample_data -r --glob '*.png' -o pooled/ -k 2
       cat sample_data/mask.png | maxpool run - -k 4 -o - > mask_small.png
     """
-    from . import io
-    from .job import check_output, pool_document
+    from .job import Settings
+    from .sizes import parse_size, total_memory
 
-    if as_json and output == io.STDIO:
+    limit = parse_size(memory_limit) if memory_limit else total_memory() // 4
+    settings = Settings(options, fmt, overwrite, key, max_pixels, limit)
+    many = len(sources) > 1 or any(Path(s).is_dir() for s in sources)
+    if many or (output is not None and Path(output).is_dir()):
+        if output is None or output == STDIO:
+            raise ParameterError("several inputs or a folder: expected -o FOLDER for the outputs")
+        if indices is not None:
+            raise ParameterError("--indices: applies to a single input")
+        if STDIO in sources:
+            raise ParameterError("'-' (standard input) cannot be one of several inputs")
+        batch = BatchRequest(sources, Path(output), recursive, globs, jobs, fail_fast)
+        _run_batch(batch, settings, as_json, quiet)
+        return
+    _run_one(sources[0], output, indices, settings, as_json, quiet, preview)
+
+
+def _run_one(
+    source: str,
+    output: str | None,
+    indices: str | None,
+    settings: Settings,
+    as_json: bool,
+    quiet: bool,
+    preview: bool | None,
+) -> None:
+    from . import io
+    from .job import check_output, needs_out_of_core, pool_document, pool_to_file, reports
+
+    options = settings.options
+    if as_json and output == STDIO:
         raise ParameterError("--json: cannot share standard output with -o -")
     if indices is not None and options.op not in ("max", "min"):
         raise ParameterError(f"--indices: only applies to --op max or min, got {options.op}")
     for target in (output, indices):
         if target is not None:
             check_output(source, target)
-    doc = io.read(source, key=key, max_pixels=max_pixels)
+    if needs_out_of_core(source, settings.memory_limit):
+        if output is None or output == STDIO or indices is not None:
+            raise ParameterError(
+                f"{source}: larger than the memory limit, so it is pooled band by band into a "
+                f"file: expected -o FILE.npy (and no --indices)"
+            )
+        arrays = pool_to_file(source, output, settings)
+        if as_json:
+            from .report import reports_record
+
+            click.echo(json.dumps(reports_record(source, output, options.op, arrays)))
+        elif not quiet:
+            from . import render  # rich is imported only to print
+
+            render.print_headers(render.stdout_console(), source, arrays, options)
+        return
+    doc = io.read(source, key=settings.key, max_pixels=settings.max_pixels)
     pooled = pool_document(doc, options, return_indices=indices is not None)
     if indices is not None:
         assert pooled.indices is not None
-        io.write(
-            indices, io.Document(doc.name, "npy", pooled.indices), fmt="npy", overwrite=overwrite
-        )
+        index_doc = io.Document(doc.name, "npy", pooled.indices)
+        io.write(indices, index_doc, fmt="npy", overwrite=settings.overwrite)
     written = None
     if output is not None:
-        written = io.write(output, pooled.result, fmt=fmt, overwrite=overwrite)
+        written = io.write(output, pooled.result, fmt=settings.fmt, overwrite=settings.overwrite)
     if as_json:
-        from .report import array_record, document_record
+        from .report import pooled_record
 
-        record = document_record(doc)
-        record.update(output=output, output_format=written, op=options.op)
-        record["arrays"] = [
-            array_record(name, doc.arrays[name], pooled.geometries[name], y)
-            for name, y in pooled.result.arrays.items()
-        ]
-        click.echo(json.dumps(record))
+        click.echo(json.dumps(pooled_record(pooled, output, written, options.op)))
         return
-    if quiet or output == io.STDIO:
+    if quiet or output == STDIO:
         return
-    _print_pooled(pooled, options, preview, show_values=output is None)
-
-
-def _print_pooled(
-    pooled: Any, options: PoolOptions, preview: bool | None, show_values: bool
-) -> None:
-    from . import render
+    from . import render  # rich is imported only to print
 
     console = render.stdout_console()
-    doc = pooled.source
     for note in doc.notes:
         render.stderr_console().print(f"{doc.name}: note: {note}", style="dim", soft_wrap=True)
-    show_preview = console.is_terminal if preview is None else preview
-    for name, y in pooled.result.arrays.items():
-        x = doc.arrays[name]
-        title = doc.name if len(doc.arrays) == 1 else f"{doc.name}[{name}]"
-        head = render.header(
-            title, x, y.shape, y.dtype, pooled.geometries[name], options.op, options.padding
-        )
-        console.print(head, soft_wrap=True)  # one line whatever the width, for grep and logs
-        if not show_values:
-            continue
-        if doc.image is not None and show_preview:
-            console.print(render.image_preview(x, y, doc.image.mode))
-        console.print(render.array_view(y, channels_last=doc.is_image and y.ndim == 3))
+    if output is not None:
+        render.print_headers(console, doc.name, reports(pooled), options)
+    else:
+        render.print_pooled(console, pooled, options, preview)
+
+
+class BatchRequest(NamedTuple):
+    """The inputs of a batch and how to go through them."""
+
+    sources: tuple[str, ...]
+    output: Path
+    recursive: bool
+    globs: tuple[str, ...]
+    jobs: int | None
+    fail_fast: bool
+
+
+def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: bool) -> None:
+    import os
+    import time
+
+    from . import batch, render
+    from .report import outcome_record
+
+    tasks, known = batch.discover(
+        request.sources,
+        request.output,
+        request.recursive,
+        request.globs,
+        settings.fmt,
+        settings.overwrite,
+    )
+    errors = render.stderr_console()
+    outcomes: list[batch.Outcome] = []
+    show_progress = errors.is_terminal and not (quiet or as_json)
+    progress = render.BatchProgress(errors, tasks) if show_progress else None
+
+    def report(outcome: batch.Outcome) -> None:
+        outcomes.append(outcome)
+        if outcome.status == "failed":
+            line = f"Error: {outcome.source}: {outcome.reason}"
+            errors.print(line, soft_wrap=True, markup=False, highlight=False)
+
+    def advance(outcome: batch.Outcome) -> None:
+        report(outcome)
+        if progress is not None:
+            progress.advance(outcome)
+
+    for outcome in known:
+        report(outcome)
+    start = time.perf_counter()
+    stopped = request.fail_fast and any(o.status == "failed" for o in known)
+    try:
+        if not stopped:
+            jobs = request.jobs or os.cpu_count() or 1
+            batch.run_tasks(tasks, settings, jobs, request.fail_fast, advance)
+    finally:
+        if progress is not None:
+            progress.stop()
+    summary = batch.Summary.of(outcomes, time.perf_counter() - start)
+    if as_json:
+        files = [outcome_record(o) for o in outcomes]
+        click.echo(json.dumps({"files": files, "summary": summary.__dict__}))
+    elif not quiet:
+        render.stdout_console().print(render.summary_view(summary, outcomes))
+    if summary.failed:
+        raise click.exceptions.Exit(ExitStatus.FAILURE)
 
 
 @cli.command()
@@ -306,12 +421,17 @@ def explain(source: str | None, options: PoolOptions, max_steps: int, key: str |
             f"smaller input or larger stride, or raise --max-steps"
         )
     console = render.stdout_console()
-    console.print(
-        render.header(
-            name, x, expected.shape, expected.dtype, geometry, options.op, options.padding
-        ),
-        soft_wrap=True,
+    head = render.header(
+        name,
+        x.shape,
+        x.dtype,
+        expected.shape,
+        expected.dtype,
+        geometry,
+        options.op,
+        options.padding,
     )
+    console.print(head, soft_wrap=True)
     console.print(render.size_formulas(geometry, options.padding), soft_wrap=True)
     padded = any(b or a for b, a in geometry.padding)
     console.print("Input (padding shown as ·):" if padded else "Input:")

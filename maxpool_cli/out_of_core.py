@@ -10,7 +10,6 @@ result is the same, bit for bit, as pooling the whole array in memory.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -19,7 +18,7 @@ import numpy as np
 
 from .engine import PoolGeometry, band_geometry, pool_geometry, pool_on, result_dtype
 from .engine.geometry import mirror
-from .errors import FileFormatError, MaxpoolError, ParameterError, about_file
+from .errors import FileFormatError, MaxpoolError, about_file
 from .io.atomic import atomic_write
 from .pool_options import PoolOptions
 
@@ -153,31 +152,3 @@ def _pool_bands(
         for b in range(lead):
             out.seek(data_start + (b * first.out + lo) * out_row * out_dtype.itemsize)
             out.write(memoryview(np.ascontiguousarray(pooled_blocks[b])).cast("B"))
-
-
-def total_memory() -> int:
-    """Physical memory in bytes (the default budget is a quarter of it)."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 8 * 2**30
-
-
-def parse_size(text: str) -> int:
-    """``256M``, ``2G``, ``1.5GiB`` or a number of bytes.
-
-    >>> parse_size("256M"), parse_size("2G"), parse_size("4096")
-    (268435456, 2147483648, 4096)
-    """
-    units = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
-    clean = text.strip().upper().removesuffix("IB").removesuffix("B")
-    unit = clean[-1:] if clean[-1:] in units else ""
-    try:
-        value = float(clean[: len(clean) - len(unit)])
-    except ValueError:
-        raise ParameterError(
-            f"--memory-limit: expected a size like 256M or 2G, got {text!r}"
-        ) from None
-    if value <= 0:
-        raise ParameterError(f"--memory-limit: expected a positive size, got {text!r}")
-    return int(value * units[unit])

@@ -18,8 +18,12 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from .batch import Outcome, Summary, Task
 from .engine import PoolGeometry
 from .engine.reference import Step
+from .job import ArrayReport, Pooled
+from .pool_options import PoolOptions
+from .sizes import human
 
 TABLE_LIMIT = 20  # arrays up to 20x20 per 2-D slice are printed in full
 SLICE_LIMIT = 8  # at most this many 2-D slices are printed as tables
@@ -53,9 +57,10 @@ def describe_padding(geometry: PoolGeometry, spec: object) -> str:
 
 def header(
     name: str,
-    x: np.ndarray,
-    y_shape: tuple[int, ...],
-    y_dtype: object,
+    in_shape: tuple[int, ...],
+    in_dtype: object,
+    out_shape: tuple[int, ...],
+    out_dtype: object,
     geometry: PoolGeometry,
     op: str,
     padding: object = "valid",
@@ -63,9 +68,9 @@ def header(
     """``name: input (4, 4) uint8 -> output (2, 2) uint8, max, kernel 2x2, stride 2x2, ...``."""
     text = Text()
     text.append(f"{name}: ", style="bold")
-    text.append(f"input {x.shape} {x.dtype}")
+    text.append(f"input {tuple(in_shape)} {in_dtype}")
     text.append(" -> ", style="dim")
-    text.append(f"output {tuple(y_shape)} {y_dtype}", style="bold green")
+    text.append(f"output {tuple(out_shape)} {out_dtype}", style="bold green")
     text.append(
         f", {op}, kernel {_times(geometry.kernel)}, stride {_times(geometry.stride)}, "
         f"padding {describe_padding(geometry, padding)}"
@@ -75,6 +80,50 @@ def header(
     if geometry.ceil_mode:
         text.append(", ceil_mode")
     return text
+
+
+def print_headers(
+    console: Console, name: str, arrays: list[ArrayReport], options: PoolOptions
+) -> None:
+    """One header line per array of a file (one line whatever the width, for grep and logs)."""
+    for a in arrays:
+        title = name if len(arrays) == 1 else f"{name}[{a.name}]"
+        line = header(
+            title,
+            a.input_shape,
+            a.input_dtype,
+            a.output_shape,
+            a.output_dtype,
+            a.geometry,
+            options.op,
+            options.padding,
+        )
+        console.print(line, soft_wrap=True)
+
+
+def print_pooled(
+    console: Console, pooled: Pooled, options: PoolOptions, preview: bool | None
+) -> None:
+    """A pooled file shown in full: per array a header, a preview of images, the values."""
+    doc = pooled.source
+    show_preview = console.is_terminal if preview is None else preview
+    for name, y in pooled.result.arrays.items():
+        x = doc.arrays[name]
+        title = doc.name if len(doc.arrays) == 1 else f"{doc.name}[{name}]"
+        line = header(
+            title,
+            x.shape,
+            x.dtype,
+            y.shape,
+            y.dtype,
+            pooled.geometries[name],
+            options.op,
+            options.padding,
+        )
+        console.print(line, soft_wrap=True)
+        if doc.image is not None and show_preview:
+            console.print(image_preview(x, y, doc.image.mode))
+        console.print(array_view(y, channels_last=doc.is_image and y.ndim == 3))
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -425,3 +474,75 @@ def _number(value: object) -> str:
         return str(int(value))
     number = float(value)  # type: ignore[arg-type]
     return "nan" if np.isnan(number) else f"{number:.6g}"
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+class BatchProgress:
+    """A progress bar on stderr: files, bytes, rate and time left.
+
+    It refreshes only when a file completes (no refresh thread), so that worker processes
+    are never forked while a thread holds a lock.
+    """
+
+    def __init__(self, console: Console, tasks: list[Task]) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("[bold]pooling"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[size]}"),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=console,
+            auto_refresh=False,
+            transient=True,
+        )
+        self._total_bytes = sum(t.size for t in tasks)
+        self._bytes = 0
+        self._task = self._progress.add_task("", total=len(tasks), size="", rate="")
+        self._progress.start()
+
+    def advance(self, outcome: Outcome) -> None:
+        self._bytes += outcome.in_bytes
+        task = self._progress.tasks[0]
+        elapsed = task.elapsed or 0.0
+        rate = f"{(task.completed + 1) / elapsed:.1f} files/s" if elapsed > 0 else ""
+        size = f"{human(self._bytes)} of {human(self._total_bytes)}"
+        self._progress.update(self._task, advance=1, size=size, rate=rate)
+        self._progress.refresh()
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+def summary_view(summary: Summary, outcomes: list[Outcome]) -> Group:
+    """The end of a batch: counts, bytes, time, and every failure with its reason."""
+    table = Table(box=None, show_header=False, padding=(0, 2))
+    table.add_column(style="dim")
+    table.add_column(justify="right")
+    table.add_row("done", Text(str(summary.done), style="green" if summary.done else ""))
+    table.add_row("skipped (output exists)", str(summary.skipped))
+    table.add_row("failed", Text(str(summary.failed), style="bold red" if summary.failed else ""))
+    table.add_row("read", human(summary.in_bytes))
+    table.add_row("written", human(summary.out_bytes))
+    rate = summary.done / summary.seconds if summary.seconds > 0 else 0.0
+    table.add_row("time", f"{summary.seconds:.2f} s ({rate:.1f} files/s)")
+    parts: list[RenderableType] = [table]
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        reasons = Table(title="failed", title_justify="left", box=None, padding=(0, 2))
+        reasons.add_column("file", overflow="fold")
+        reasons.add_column("reason", overflow="fold")
+        for o in failed:
+            reasons.add_row(o.source, o.reason)
+        parts.append(reasons)
+    return Group(*parts)

@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from .batch import Outcome
 from .engine import PoolGeometry
 from .io import Document
+from .job import ArrayReport, Pooled
 
 VALUES_LIMIT = 10_000  # --json includes the values of outputs with at most this many cells
 
@@ -83,3 +85,55 @@ def document_record(doc: Document) -> dict[str, Any]:
         record["frames"] = doc.image.frames
     record["notes"] = list(doc.notes)
     return record
+
+
+def pooled_record(
+    pooled: Pooled, output: str | None, output_format: str | None, op: str
+) -> dict[str, Any]:
+    """``run --json`` for one file pooled in memory: the values too, when few enough."""
+    doc = pooled.source
+    record = document_record(doc)
+    record.update(output=output, output_format=output_format, op=op)
+    record["arrays"] = [
+        array_record(name, doc.arrays[name], pooled.geometries[name], y)
+        for name, y in pooled.result.arrays.items()
+    ]
+    return record
+
+
+def report_record(report: ArrayReport) -> dict[str, Any]:
+    """One array of a file pooled to a file (shapes and geometry; no values)."""
+    return {
+        "name": report.name,
+        "input_shape": list(report.input_shape),
+        "input_dtype": report.input_dtype,
+        "output_shape": list(report.output_shape),
+        "output_dtype": report.output_dtype,
+        **geometry_record(report.geometry),
+    }
+
+
+def reports_record(source: str, output: str, op: str, reports: list[ArrayReport]) -> dict[str, Any]:
+    """``run --json`` for one file pooled band by band into a file."""
+    return {
+        "input": source,
+        "format": "npy",
+        "output": output,
+        "output_format": "npy",
+        "op": op,
+        "arrays": [report_record(r) for r in reports],
+    }
+
+
+def outcome_record(outcome: Outcome) -> dict[str, Any]:
+    """One file of a batch."""
+    return {
+        "input": outcome.source,
+        "output": outcome.target,
+        "status": outcome.status,
+        "reason": outcome.reason or None,
+        "input_bytes": outcome.in_bytes,
+        "output_bytes": outcome.out_bytes,
+        "seconds": round(outcome.seconds, 6),
+        "arrays": [report_record(r) for r in outcome.arrays],
+    }

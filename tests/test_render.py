@@ -42,7 +42,7 @@ def test_image_summary_is_per_channel() -> None:
 
 def test_header_and_padding() -> None:
     geometry = pool_geometry((5, 5), 3, 2, "same")
-    header = render.header("x.npy", np.zeros((5, 5)), (3, 3), "float64", geometry, "max", "same")
+    header = render.header("x.npy", (5, 5), "float64", (3, 3), "float64", geometry, "max", "same")
     text = _text(header, width=200)
     assert text.strip() == (
         "x.npy: input (5, 5) float64 -> output (3, 3) float64, max, kernel 3x3, stride 2x2, "

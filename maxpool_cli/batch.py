@@ -1,0 +1,232 @@
+"""Many inputs: finding the files, pooling each in a worker process, and what became of each.
+
+:func:`discover` turns inputs (files and folders) into tasks, one output path per file, the
+output tree mirroring the input tree. :func:`run_tasks` pools them, each file read, pooled
+and written inside a worker, and reports every :class:`Outcome` as it completes. Nothing
+here prints: the command line renders progress and the summary from the outcomes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from .errors import MaxpoolError
+from .formats import DEFAULT_EXTENSION, from_extension
+from .job import ArrayReport, Settings, pool_to_file
+
+Status = Literal["done", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One input file and the output path it is pooled to."""
+
+    source: Path
+    target: Path
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one input: done (written), skipped (output already there) or failed."""
+
+    source: str
+    target: str | None
+    status: Status
+    reason: str = ""
+    in_bytes: int = 0
+    out_bytes: int = 0
+    seconds: float = 0.0
+    arrays: list[ArrayReport] = field(default_factory=list)
+
+
+def discover(
+    inputs: Iterable[str],
+    output_dir: Path,
+    recursive: bool = False,
+    globs: tuple[str, ...] = (),
+    fmt: str | None = None,
+    overwrite: bool = False,
+) -> tuple[list[Task], list[Outcome]]:
+    """The tasks for ``inputs``, and the outcomes already known (missing inputs, outputs that
+    exist and are skipped, outputs two inputs would share).
+
+    Files named directly are taken whatever their extension; folders contribute the files
+    with a known extension that match ``globs`` (all of them when there are none). Hidden
+    files and folders, the output folder itself, and folders seen twice (symlink loops) are
+    left out. With several inputs, each folder's tree goes under a folder of its own name.
+    """
+    inputs = list(inputs)
+    out_root = output_dir.resolve()
+    found: list[tuple[Path, Path]] = []  # (source, target relative to output_dir)
+    outcomes: list[Outcome] = []
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir():
+            prefix = Path(path.resolve().name) if len(inputs) > 1 else Path()
+            for file in _walk(path, recursive, out_root):
+                if from_extension(file) is None or not _matches(file.name, globs):
+                    continue
+                found.append((file, prefix / file.relative_to(path)))
+        elif path.exists():
+            found.append((path, Path(path.name)))
+        else:
+            outcomes.append(Outcome(raw, None, "failed", "no such file or folder"))
+    tasks: list[Task] = []
+    claimed: dict[Path, Path] = {}
+    for source, relative in found:
+        if fmt is not None:
+            relative = relative.with_suffix(DEFAULT_EXTENSION[fmt])
+        target = output_dir / relative
+        key = target.resolve()
+        if key in claimed:
+            reason = f"its output {target} is also the output of {claimed[key]}"
+            outcomes.append(Outcome(str(source), str(target), "failed", reason))
+            continue
+        claimed[key] = source
+        if target.exists() and not overwrite:
+            outcomes.append(Outcome(str(source), str(target), "skipped", "output exists"))
+            continue
+        tasks.append(Task(source, target, source.stat().st_size))
+    return tasks, outcomes
+
+
+def _matches(name: str, globs: tuple[str, ...]) -> bool:
+    return not globs or any(fnmatch.fnmatch(name, pattern) for pattern in globs)
+
+
+def _walk(folder: Path, recursive: bool, skip: Path) -> Iterator[Path]:
+    """Files under ``folder`` in sorted order, without hidden entries, ``skip`` or loops."""
+    seen: set[Path] = set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        here = Path(root)
+        real = here.resolve()
+        if real in seen or real == skip or skip in real.parents:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield here / name
+
+
+def process(task: Task, settings: Settings) -> Outcome:
+    """Read, pool and write one file; every error becomes a failed outcome, never a raise."""
+    start = time.perf_counter()
+    try:
+        task.target.parent.mkdir(parents=True, exist_ok=True)
+        arrays = pool_to_file(task.source, task.target, settings)
+    except MaxpoolError as e:
+        return Outcome(str(task.source), str(task.target), "failed", _reason(e, task.source))
+    except OSError as e:
+        reason = f"{e.strerror or e}" + (f": {e.filename}" if e.filename else "")
+        return Outcome(str(task.source), str(task.target), "failed", reason)
+    except Exception as e:  # a bug must not take the other files down with it
+        reason = f"unexpected {type(e).__name__}: {e} (this is a bug)"
+        return Outcome(str(task.source), str(task.target), "failed", reason)
+    return Outcome(
+        str(task.source),
+        str(task.target),
+        "done",
+        in_bytes=task.size,
+        out_bytes=task.target.stat().st_size,
+        seconds=time.perf_counter() - start,
+        arrays=arrays,
+    )
+
+
+def _reason(error: Exception, source: Path) -> str:
+    """The error's message without the leading file name (the outcome names the file)."""
+    message = str(error)
+    prefix = f"{source}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def _worker_init() -> None:
+    # Ctrl-C goes to the parent, which stops the workers with SIGTERM; raising SystemExit
+    # on it lets a worker's atomic write remove its temporary file on the way out.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_on_term)
+
+
+def _exit_on_term(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def run_tasks(
+    tasks: list[Task],
+    settings: Settings,
+    jobs: int,
+    fail_fast: bool = False,
+    on_outcome: Callable[[Outcome], None] = lambda outcome: None,
+) -> list[Outcome]:
+    """Pool every task (in ``jobs`` worker processes), reporting outcomes as they complete.
+
+    With ``fail_fast`` the first failure stops the batch: files not yet started are not
+    done. Ctrl-C (KeyboardInterrupt) stops the workers and is raised again; atomic writes
+    leave no partial file either way.
+    """
+    outcomes: list[Outcome] = []
+    if jobs <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            outcome = process(task, settings)
+            outcomes.append(outcome)
+            on_outcome(outcome)
+            if fail_fast and outcome.status == "failed":
+                break
+        return outcomes
+    per_worker = Settings(**{**settings.__dict__, "memory_limit": settings.memory_limit // jobs})
+    context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    pool = context.Pool(processes=jobs, initializer=_worker_init)
+    try:
+        work = functools.partial(process, settings=per_worker)
+        # Small chunks amortise the hand-over of many small files; few, so results stream.
+        chunk = max(1, min(8, len(tasks) // (jobs * 8)))
+        for outcome in pool.imap_unordered(work, tasks, chunksize=chunk):
+            outcomes.append(outcome)
+            on_outcome(outcome)
+            if fail_fast and outcome.status == "failed":
+                break
+    except BaseException:
+        pool.terminate()
+        pool.join()
+        raise
+    if fail_fast:
+        pool.terminate()  # files not yet started are not done
+    else:
+        pool.close()
+    pool.join()
+    return outcomes
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts and totals of a batch."""
+
+    done: int
+    skipped: int
+    failed: int
+    in_bytes: int
+    out_bytes: int
+    seconds: float
+
+    @classmethod
+    def of(cls, outcomes: list[Outcome], seconds: float) -> Summary:
+        return cls(
+            done=sum(o.status == "done" for o in outcomes),
+            skipped=sum(o.status == "skipped" for o in outcomes),
+            failed=sum(o.status == "failed" for o in outcomes),
+            in_bytes=sum(o.in_bytes for o in outcomes),
+            out_bytes=sum(o.out_bytes for o in outcomes),
+            seconds=seconds,
+        )

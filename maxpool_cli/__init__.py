@@ -16,12 +16,15 @@ from ._version import __version__
 from .errors import DTypeError, FileFormatError, MaxpoolError, ParameterError, ShapeError
 
 if TYPE_CHECKING:
-    from .engine import PoolGeometry, pool, pool_geometry
+    from .engine import PoolGeometry, adaptive_pool, pool, pool_backward, pool_geometry, unpool
     from .io import load, save
 
 # NumPy is imported on first use, so that `maxpool --help` starts without it.
 _LAZY = {
     "PoolGeometry": ".engine",
+    "adaptive_pool": ".engine",
+    "pool_backward": ".engine",
+    "unpool": ".engine",
     "pool": ".engine",
     "pool_geometry": ".engine",
     "load": ".io",
@@ -36,10 +39,13 @@ __all__ = [
     "PoolGeometry",
     "ShapeError",
     "__version__",
+    "adaptive_pool",
     "load",
     "pool",
+    "pool_backward",
     "pool_geometry",
     "save",
+    "unpool",
 ]
 
 

@@ -234,6 +234,124 @@ def tf_dilated_cases(count: int) -> list[dict[str, Any]]:
     return cases
 
 
+def torch_unpool_cases(count: int) -> list[dict[str, Any]]:
+    """max_pool with indices (overlapping windows too), then max_unpool back to the input size."""
+    cases = []
+    while len(cases) < count:
+        dims = [1, 2, 3][len(cases) % 3]
+        pool_fn = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[dims]
+        unpool_fn = {1: F.max_unpool1d, 2: F.max_unpool2d, 3: F.max_unpool3d}[dims]
+        sizes = [int(rng.integers(2, 10 if dims < 3 else 6)) for _ in range(dims)]
+        k = [int(rng.integers(1, 4)) for _ in range(dims)]
+        s_ = [int(rng.integers(1, 4)) for _ in range(dims)]
+        if any(n < kk for n, kk in zip(sizes, k)):
+            continue
+        dtype = ["float32", "float64"][len(cases) % 2]
+        x = make_input((2, 2, *sizes), dtype)
+        y, idx = pool_fn(torch.from_numpy(x), k, s_, return_indices=True)
+        u = unpool_fn(y, idx, k, s_, output_size=sizes).numpy()
+        cases.append(
+            {
+                "params": {"input_shape": sizes},
+                "source": f"torch.nn.functional.max_unpool{dims}d",
+                "x": y.numpy(),
+                "i": idx.numpy().astype(np.int64),
+                "y": u,
+            }
+        )
+    return cases
+
+
+def torch_backward_cases(count: int) -> list[dict[str, Any]]:
+    """The gradient autograd gives for max and avg pooling, with ties, overlap and padding."""
+    cases = []
+    while len(cases) < count:
+        op = ["max", "avg"][len(cases) % 2]
+        dims = [1, 2, 2, 3][(len(cases) // 2) % 4]
+        dtype = ["float64", "float32"][(len(cases) // 8) % 2]
+        sizes = [int(rng.integers(1, 10 if dims < 3 else 6)) for _ in range(dims)]
+        axes = [draw_axis(n, op == "max", op == "max") for n in sizes]
+        ceil = bool(rng.random() < 0.4)
+        count_pad = bool(rng.random() < 0.5)
+        if not all(
+            windows_touch_input(n, a["k"], a["s"], a["d"], a["p"], a["p"], ceil)
+            for n, a in zip(sizes, axes)
+        ):
+            continue
+        # Few distinct values: ties are common, and overlapping windows share winners.
+        x = (rng.integers(-3, 3, size=(2, 2, *sizes)) / 2).astype(dtype)
+        t = torch.from_numpy(x).requires_grad_(True)
+        kw = {
+            "kernel_size": [a["k"] for a in axes],
+            "stride": [a["s"] for a in axes],
+            "padding": [a["p"] for a in axes],
+            "ceil_mode": ceil,
+        }
+        try:
+            if op == "max":
+                fn = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[dims]
+                out = fn(t, dilation=[a["d"] for a in axes], **kw)
+            else:
+                fn = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}[dims]
+                out = fn(t, count_include_pad=count_pad, **kw)
+        except RuntimeError:
+            continue
+        g = rng.normal(size=tuple(out.shape)).astype(dtype)
+        out.backward(torch.from_numpy(g))
+        params = {
+            "kernel": kw["kernel_size"],
+            "stride": kw["stride"],
+            "padding": [[p, p] for p in kw["padding"]],
+            "ceil_mode": ceil,
+            "op": op,
+        }
+        if op == "max":
+            params["dilation"] = [a["d"] for a in axes]
+        else:
+            params["count_pad"] = count_pad
+        cases.append(
+            {
+                "params": params,
+                "source": f"autograd of {fn.__name__}",
+                "x": x,
+                "i": g,  # the output's gradient
+                "y": t.grad.numpy(),
+            }
+        )
+    return cases
+
+
+def torch_adaptive_cases(count: int) -> list[dict[str, Any]]:
+    """adaptive_max_pool (with indices) and adaptive_avg_pool, sizes that do not divide."""
+    cases = []
+    while len(cases) < count:
+        op = ["max", "avg"][len(cases) % 2]
+        dims = [1, 2, 3][(len(cases) // 2) % 3]
+        dtype = ["float32", "float64"][(len(cases) // 6) % 2]
+        sizes = [int(rng.integers(1, 14 if dims < 3 else 7)) for _ in range(dims)]
+        out_size = [int(rng.integers(1, n + 3)) for n in sizes]
+        x = make_input((2, 2, *sizes), dtype, nan=op == "max" and rng.random() < 0.3)
+        t = torch.from_numpy(x)
+        if op == "max":
+            fn = {1: F.adaptive_max_pool1d, 2: F.adaptive_max_pool2d, 3: F.adaptive_max_pool3d}
+            y, idx = fn[dims](t, out_size, return_indices=True)
+            extra = {"i": idx.numpy().astype(np.int64)}
+        else:
+            fn = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
+            y = fn[dims](t, out_size)
+            extra = {}
+        cases.append(
+            {
+                "params": {"output_size": out_size, "op": op},
+                "source": f"torch adaptive_{op}_pool{dims}d",
+                "x": x,
+                "y": y.numpy(),
+                **extra,
+            }
+        )
+    return cases
+
+
 def save(suite: str, cases: list[dict[str, Any]]) -> None:
     arrays: dict[str, np.ndarray] = {}
     meta = []
@@ -268,6 +386,9 @@ def main() -> None:
         + tf_cases("avg", 3, 10, ["float32"])
         + tf_dilated_cases(20),
     )
+    save("torch_unpool", torch_unpool_cases(45))
+    save("torch_backward", torch_backward_cases(120))
+    save("torch_adaptive", torch_adaptive_cases(72))
     print(f"torch {torch.__version__}, tensorflow {tf.__version__}, numpy {np.__version__}")
 
 

@@ -1,0 +1,187 @@
+"""Adaptive pooling: a given output size, the windows fitted to it (PyTorch's rule).
+
+Along an axis of length n pooled to ``out`` cells, window i spans
+``[floor(i * n / out), ceil((i + 1) * n / out))``: windows cover the input exactly, neighbours
+overlap by at most one cell, and sizes differ by at most one. Global pooling is adaptive
+pooling to size 1.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import ParameterError, ShapeError
+from .kernels import (
+    NAN_POLICIES,
+    NanPolicy,
+    Op,
+    PoolResult,
+    _check_dtype,
+    _sum_dtype,
+    result_dtype,
+)
+
+
+def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
+    """The ``[start, stop)`` of each of the ``out`` windows over an axis of length ``n``.
+
+    >>> adaptive_windows(5, 3)
+    [(0, 2), (1, 4), (3, 5)]
+    """
+    return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
+
+
+def adaptive_pool(
+    x: np.typing.ArrayLike,
+    output_size: int | Sequence[int],
+    op: Op = "max",
+    axes: int | Sequence[int] | None = None,
+    nan: NanPolicy = "propagate",
+    return_indices: bool = False,
+) -> PoolResult:
+    """Pool to a given output size, like PyTorch's AdaptiveMaxPool/AdaptiveAvgPool.
+
+    Parameters
+    ----------
+    x : array_like
+    output_size : int or sequence of int
+        The size of every pooled axis, or one per pooled axis.
+    op : {"max", "min", "avg", "sum"}
+    axes : int or sequence of int, optional
+        Default: the last ``len(output_size)`` axes, or the last ``min(ndim, 2)``.
+    nan : {"propagate", "ignore"}
+    return_indices : bool
+        For max and min: also the flat index of each chosen cell within the pooled axes.
+
+    Examples
+    --------
+    >>> adaptive_pool(np.arange(10), 3)
+    array([3, 6, 9])
+    >>> adaptive_pool(np.arange(10.0), 3, op="avg")
+    array([1.5, 4.5, 7.5])
+    """
+    arr = np.asarray(x)
+    _check_dtype(arr)
+    if op not in ("max", "min", "avg", "sum"):
+        raise ParameterError(f"op: expected one of max, min, avg, sum; got {op!r}")
+    if nan not in NAN_POLICIES:
+        raise ParameterError(f"nan: expected 'propagate' or 'ignore', got {nan!r}")
+    if return_indices and op not in ("max", "min"):
+        raise ParameterError(f"return_indices: only applies to op 'max' or 'min', got {op!r}")
+    pooled, sizes = _axes_and_sizes(arr.shape, output_size, axes)
+    ignore_nan = nan == "ignore" and arr.dtype.kind == "f"
+    values = arr
+    flat = None
+    place = 1
+    # The innermost pooled axis first, so that ties go to the first cell in row-major order.
+    for axis, out in sorted(zip(pooled, sizes), reverse=True):
+        values, flat = _adaptive_pass(
+            values, flat, axis, out, place, op, ignore_nan, return_indices
+        )
+        place *= arr.shape[axis]
+    if op == "avg":
+        counts = np.ones((1,) * arr.ndim)
+        for axis, out in zip(pooled, sizes):
+            shape = [1] * arr.ndim
+            shape[axis] = out
+            widths = np.array([b - a for a, b in adaptive_windows(arr.shape[axis], out)])
+            counts = counts * widths.reshape(shape)
+        if ignore_nan:
+            counts = _nan_free_counts(arr, pooled, sizes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.true_divide(values, counts)
+    elif op == "sum" and ignore_nan:
+        values = np.where(_nan_free_counts(arr, pooled, sizes) == 0, np.nan, values)
+    values = np.asarray(values, dtype=result_dtype(arr.dtype, op))
+    if return_indices:
+        assert flat is not None
+        return values, flat
+    return values
+
+
+def _axes_and_sizes(
+    shape: tuple[int, ...], output_size: int | Sequence[int], axes: int | Sequence[int] | None
+) -> tuple[list[int], list[int]]:
+    ndim = len(shape)
+    sized = isinstance(output_size, Sequence)
+    count = len(output_size) if sized else min(ndim, 2)  # type: ignore[arg-type]
+    if axes is None:
+        pooled = list(range(ndim - count, ndim))
+    else:
+        raw = [axes] if isinstance(axes, int) else list(axes)
+        pooled = [operator.index(a) % ndim if -ndim <= a < ndim else -1 for a in raw]
+        if -1 in pooled or len(set(pooled)) != len(pooled):
+            raise ShapeError(f"axes: expected distinct axes of a {ndim}-d input, got {axes}")
+    sizes = list(output_size) if sized else [output_size] * len(pooled)  # type: ignore[arg-type]
+    if len(sizes) != len(pooled) or ndim == 0 or not pooled:
+        raise ParameterError(
+            f"output_size: expected 1 or {len(pooled)} values (one per pooled axis), got "
+            f"{len(sizes)}"
+        )
+    for axis, out in zip(pooled, sizes):
+        if isinstance(out, bool) or not isinstance(out, (int, np.integer)) or out < 1:
+            raise ParameterError(f"output_size: expected integers >= 1, got {output_size}")
+        if shape[axis] == 0:
+            raise ShapeError(f"axis {axis}: the input has length 0; expected at least 1 cell")
+    return pooled, [int(s) for s in sizes]
+
+
+def _adaptive_pass(
+    src: np.ndarray,
+    src_flat: np.ndarray | None,
+    axis: int,
+    out: int,
+    place: int,
+    op: str,
+    ignore_nan: bool,
+    with_indices: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One axis: a loop over its output positions (not over cells), each a vectorized reduce."""
+    windows = adaptive_windows(src.shape[axis], out)
+    work = src.dtype if op in ("max", "min") else _sum_dtype(src.dtype, op)
+    shape = list(src.shape)
+    shape[axis] = out
+    values = np.empty(shape, dtype=work)
+    flat = np.empty(shape, dtype=np.int64) if with_indices else None
+    for i, (a, b) in enumerate(windows):
+        block = src[(slice(None),) * axis + (slice(a, b),)]
+        target = (slice(None),) * axis + (i,)
+        if op not in ("max", "min"):
+            clean = np.where(np.isnan(block), 0, block) if ignore_nan else block
+            values[target] = np.sum(clean, axis=axis, dtype=work)
+            continue
+        best = np.expand_dims(_best(block, axis, op, ignore_nan), axis)
+        values[target] = np.take_along_axis(block, best, axis).squeeze(axis)
+        if flat is not None:
+            index = (best.squeeze(axis) + a) * place
+            if src_flat is not None:
+                carried = src_flat[(slice(None),) * axis + (slice(a, b),)]
+                index = index + np.take_along_axis(carried, best, axis).squeeze(axis)
+            flat[target] = index
+    return values, flat
+
+
+def _best(block: np.ndarray, axis: int, op: str, ignore_nan: bool) -> np.ndarray:
+    """Per window, the position of its first max (or min); a propagating NaN wins, the last
+    NaN (PyTorch's CPU rule); with NaNs ignored, an all-NaN window takes its first cell."""
+    if block.dtype.kind != "f":
+        return np.argmax(block, axis) if op == "max" else np.argmin(block, axis)
+    nans = np.isnan(block)
+    filler = -np.inf if op == "max" else np.inf
+    filled = np.where(nans, filler, block)
+    best = np.argmax(filled, axis) if op == "max" else np.argmin(filled, axis)
+    if ignore_nan:
+        return np.where(nans.all(axis), 0, best)
+    size = block.shape[axis]
+    last_nan = size - 1 - np.argmax(np.flip(nans, axis), axis)
+    return np.where(nans.any(axis), last_nan, best)
+
+
+def _nan_free_counts(arr: np.ndarray, pooled: list[int], sizes: list[int]) -> np.ndarray:
+    counts = (~np.isnan(arr)).astype(np.int64)
+    for axis, out in sorted(zip(pooled, sizes), reverse=True):
+        counts, _ = _adaptive_pass(counts, None, axis, out, 1, "sum", False, False)
+    return counts

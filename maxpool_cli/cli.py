@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import click
 
 from ._version import __version__
-from .errors import MaxpoolError, ParameterError, about_file
+from .errors import MaxpoolError, ParameterError
 from .formats import FORMATS
-from .options import pooling_options
+from .options import INT_LIST, pooling_options
 from .pool_options import PoolOptions
 
 if TYPE_CHECKING:
@@ -388,13 +388,12 @@ def explain(source: str | None, options: PoolOptions, max_steps: int, key: str |
       maxpool explain
       maxpool explain -k 2 -p 1 --op avg
       maxpool explain sample_data/classic_4x4.csv -k 3 -s 1 -p same
+      maxpool explain --output-size 3,3
     """
     import numpy as np
 
     from . import io, render
-    from .engine import pool, pool_geometry
-    from .engine.reference import walk
-    from .job import geometry_kwargs
+    from .job import explanation
 
     if source is None:
         name = "the classic 4x4 example"
@@ -403,49 +402,61 @@ def explain(source: str | None, options: PoolOptions, max_steps: int, key: str |
     else:
         doc = io.read(source, key=key)
         name, x, image = doc.name, doc.single(), doc.is_image
-    kwargs = options.for_pool(image)
-    if x.ndim not in (1, 2) or (kwargs["axes"] is not None and len(kwargs["axes"]) != x.ndim):
-        raise ParameterError(
-            f"explain: walks 1-D or 2-D inputs pooled over every axis; {name} is {x.shape}"
-        )
-    try:
-        geometry = pool_geometry(x.shape, **geometry_kwargs(kwargs))
-        expected = pool(x, **kwargs)
-    except MaxpoolError as e:
-        raise about_file(e, name) from e
-    steps = list(geometry.output_shape)
-    total = int(np.prod(steps))
-    if total > max_steps:
-        raise ParameterError(
-            f"explain: {name} gives {total} windows, more than --max-steps {max_steps}; use a "
-            f"smaller input or larger stride, or raise --max-steps"
-        )
+    walk = explanation(name, x, options, image, max_steps)
+    render.print_explanation(render.stdout_console(), name, x, walk, options)
+
+
+@cli.command()
+@click.argument("source", metavar="POOLED")
+@click.option(
+    "--indices",
+    "indices_path",
+    required=True,
+    help="The indices 'maxpool run --indices' saved with the pooled values.",
+)
+@click.option(
+    "--shape",
+    type=INT_LIST,
+    required=True,
+    help="The size of the pooled axes before pooling, like 8,8.",
+)
+@click.option("--axes", type=INT_LIST, help="The pooled axes (default: the last ones).")
+@click.option("-o", "--output", help="Write the result here ('-': standard output).")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), help="Output format.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+def unpool(
+    source: str,
+    indices_path: str,
+    shape: tuple[int, ...],
+    axes: tuple[int, ...] | None,
+    output: str | None,
+    fmt: str | None,
+    overwrite: bool,
+) -> None:
+    """Put pooled values back where they came from, zeros elsewhere (max unpooling).
+
+    \b
+    Examples:
+      maxpool run sample_data/classic_4x4.npy -k 2 -o p.npy --indices i.npy
+      maxpool unpool p.npy --indices i.npy --shape 4,4
+      maxpool unpool p.npy --indices i.npy --shape 4,4 -o restored.npy
+    """
+    from . import io
+    from .job import check_output, unpool_document
+
+    if output is not None:
+        check_output(source, output)
+        check_output(indices_path, output)
+    restored = unpool_document(io.read(source), io.read(indices_path), shape, axes)
+    if output is not None:
+        io.write(output, restored, fmt=fmt, overwrite=overwrite)
+        return
+    from . import render
+
     console = render.stdout_console()
-    head = render.header(
-        name,
-        x.shape,
-        x.dtype,
-        expected.shape,
-        expected.dtype,
-        geometry,
-        options.op,
-        options.padding,
-    )
-    console.print(head, soft_wrap=True)
-    console.print(render.size_formulas(geometry, options.padding), soft_wrap=True)
-    padded = any(b or a for b, a in geometry.padding)
-    console.print("Input (padding shown as ·):" if padded else "Input:")
-    console.print(render.explain_grid(x, geometry, options.pad_value))
-    result = np.empty(geometry.output_shape, dtype=expected.dtype)
-    walked = walk(x, geometry, options.op, options.pad_value, options.count_pad, options.nan)
-    for number, step in enumerate(walked, start=1):
-        console.print()
-        console.print(render.explain_step(x, step, number, total, options.op))
-        console.print(render.explain_grid(x, geometry, options.pad_value, step))
-        result[step.out_index] = step.value
-    console.print()
-    console.print("Output:")
-    console.print(render.matrix_table(result))
+    for _name, array in restored.arrays.items():
+        console.print(f"{restored.name}: unpooled to {array.shape} {array.dtype}", soft_wrap=True)
+        console.print(render.array_view(array, channels_last=restored.is_image and array.ndim == 3))
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ arrays, and ``io`` writes the pooled document (or ``render`` prints it).
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,22 @@ from typing import Any
 import numpy as np
 
 from . import io, out_of_core
-from .engine import PoolGeometry, pool, pool_geometry, result_dtype
+from .engine import (
+    AdaptiveGeometry,
+    PoolGeometry,
+    adaptive_geometry,
+    adaptive_pool,
+    pool,
+    pool_geometry,
+    result_dtype,
+    unpool,
+)
+from .engine.reference import Step, walk, walk_adaptive
 from .errors import FileFormatError, MaxpoolError, ParameterError, about_file
 from .formats import from_extension
-from .io import STDIO, Document
+from .io import STDIO, Document, ImageInfo
 from .out_of_core import read_layout
-from .pool_options import PoolOptions
+from .pool_options import IMAGE_AXES, PoolOptions
 from .sizes import gib
 
 
@@ -28,20 +39,29 @@ def geometry_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: kwargs[k] for k in keys}
 
 
+Geometry = PoolGeometry | AdaptiveGeometry
+
+
 @dataclass(frozen=True)
 class Pooled:
     """A document and its pooled copy, with the geometry (and indices) of every array."""
 
     source: Document
     result: Document
-    geometries: dict[str, PoolGeometry]
+    geometries: dict[str, Geometry]
     indices: dict[str, np.ndarray] | None = None
 
 
-def plan(doc: Document, options: PoolOptions) -> dict[str, PoolGeometry]:
+def plan(doc: Document, options: PoolOptions) -> dict[str, Geometry]:
     """The geometry each array of ``doc`` would be pooled with, without pooling."""
-    kwargs = options.for_pool(doc.is_image)
     try:
+        if options.adaptive is not None:
+            kwargs = options.for_adaptive(doc.is_image)
+            return {
+                name: adaptive_geometry(array.shape, kwargs["output_size"], kwargs["axes"])
+                for name, array in doc.arrays.items()
+            }
+        kwargs = options.for_pool(doc.is_image)
         return {
             name: pool_geometry(array.shape, **geometry_kwargs(kwargs))
             for name, array in doc.arrays.items()
@@ -52,16 +72,18 @@ def plan(doc: Document, options: PoolOptions) -> dict[str, PoolGeometry]:
 
 def pool_document(doc: Document, options: PoolOptions, return_indices: bool = False) -> Pooled:
     """Pool every array of ``doc`` with the same options."""
-    kwargs = options.for_pool(doc.is_image)
     geometries = plan(doc, options)
+    adaptive = options.adaptive is not None
+    kwargs = options.for_adaptive(doc.is_image) if adaptive else options.for_pool(doc.is_image)
+    function = adaptive_pool if adaptive else pool
     arrays: dict[str, np.ndarray] = {}
     indices: dict[str, np.ndarray] = {}
     try:
         for name, array in doc.arrays.items():
             if return_indices:
-                arrays[name], indices[name] = pool(array, **kwargs, return_indices=True)
+                arrays[name], indices[name] = function(array, **kwargs, return_indices=True)
             else:
-                arrays[name] = pool(array, **kwargs)
+                arrays[name] = function(array, **kwargs)
     except MaxpoolError as e:
         raise about_file(e, doc.name) from e
     return Pooled(doc, doc.with_arrays(arrays), geometries, indices if return_indices else None)
@@ -88,7 +110,7 @@ class ArrayReport:
     input_dtype: str
     output_shape: tuple[int, ...]
     output_dtype: str
-    geometry: PoolGeometry
+    geometry: Geometry
 
 
 def needs_out_of_core(source: str | Path, memory_limit: int) -> bool:
@@ -104,6 +126,11 @@ def pool_to_file(source: str | Path, target: str | Path, settings: Settings) -> 
     ``.npy`` larger than the memory budget."""
     check_output(source, target)
     if needs_out_of_core(source, settings.memory_limit):
+        if settings.options.adaptive is not None:
+            raise ParameterError(
+                f"{source}: larger than the memory limit, and adaptive pooling works in memory "
+                f"only; raise --memory-limit"
+            )
         fmt = from_extension(Path(target)) or settings.fmt or "npy"
         if fmt != "npy":
             raise FileFormatError(
@@ -159,3 +186,65 @@ def check_output(source: str | Path, target: str | Path) -> None:
             same = False
     if same:
         raise ParameterError(f"{target}: is the input {source}; expected a different output path")
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What ``explain`` shows: the geometry, every window's step, and the engine's result."""
+
+    geometry: Geometry
+    steps: list[Step]
+    result: np.ndarray
+
+
+def explanation(
+    name: str, x: np.ndarray, options: PoolOptions, image: bool, max_steps: int
+) -> Explanation:
+    """Walk every window of a small 1-D or 2-D input with the plain-loop reference."""
+    # As an image, it is pooled over height and width; as an array, over the options' axes.
+    info = ImageInfo(mode="L") if image else None
+    doc = Document(name, "png" if image else "npy", {"array": x}, image=info)
+    geometry = plan(doc, options)["array"]
+    if x.ndim not in (1, 2) or len(geometry.axes) != x.ndim:
+        raise ParameterError(
+            f"explain: walks 1-D or 2-D inputs pooled over every axis; {name} is {x.shape}"
+        )
+    total = math.prod(geometry.output_shape)
+    if total > max_steps:
+        raise ParameterError(
+            f"explain: {name} gives {total} windows, more than --max-steps {max_steps}; use a "
+            f"smaller input or larger stride, or raise --max-steps"
+        )
+    result = pool_document(doc, options).result.arrays["array"]
+    if isinstance(geometry, AdaptiveGeometry):
+        steps = list(walk_adaptive(x, geometry, options.op, options.nan))
+    else:
+        steps = list(
+            walk(x, geometry, options.op, options.pad_value, options.count_pad, options.nan)
+        )
+    return Explanation(geometry, steps, result)
+
+
+def unpool_document(
+    pooled: Document, indices: Document, shape: tuple[int, ...], axes: tuple[int, ...] | None
+) -> Document:
+    """Unpool every array of ``pooled`` with the array of ``indices`` of the same name."""
+    if pooled.is_image and axes is None:
+        axes = IMAGE_AXES
+    restored = {}
+    try:
+        if list(indices.arrays) == ["array"] and len(pooled.arrays) == 1:
+            pairs = dict.fromkeys(pooled.arrays, indices.arrays["array"])
+        else:
+            missing = [name for name in pooled.arrays if name not in indices.arrays]
+            if missing:
+                raise FileFormatError(
+                    f"{indices.name}: has no indices for {', '.join(missing)}; expected one "
+                    f"array per pooled array, under the same names"
+                )
+            pairs = {name: indices.arrays[name] for name in pooled.arrays}
+        for name, values in pooled.arrays.items():
+            restored[name] = unpool(values, pairs[name], shape, axes)
+    except MaxpoolError as e:
+        raise about_file(e, pooled.name) from e
+    return pooled.with_arrays(restored)

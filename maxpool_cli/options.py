@@ -101,6 +101,8 @@ def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
             count_pad=kwargs.pop("count_pad"),
             nan=kwargs.pop("nan_policy"),
             axes=kwargs.pop("axes"),
+            output_size=_scalar_or_tuple(kwargs.pop("output_size")),
+            global_pool=kwargs.pop("global_pool"),
         )
         return command(*args, options=options, **kwargs)
 
@@ -109,9 +111,8 @@ def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "-k",
             "--kernel",
             type=INT_LIST,
-            default="2",
-            show_default=True,
-            help="Window size: one value, or one per pooled axis (3,2).",
+            default=None,
+            help="Window size: one value, or one per pooled axis (3,2).  [default: 2]",
         ),
         click.option(
             "-s",
@@ -168,6 +169,18 @@ def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=INT_LIST,
             default=None,
             help="Pooled axes of an array, like 0,1 (default: the last ones).",
+        ),
+        click.option(
+            "--output-size",
+            type=INT_LIST,
+            default=None,
+            help="Adaptive pooling to this size, like 7,7 (windows fitted, as PyTorch's).",
+        ),
+        click.option(
+            "--global",
+            "global_pool",
+            is_flag=True,
+            help="Global pooling: one value per channel (output size 1).",
         ),
     ]
     for decorate in reversed(decorators):

@@ -12,9 +12,14 @@ IMAGE_AXES = (0, 1)  # images are (H, W) or (H, W, C): pooled over height and wi
 
 @dataclass(frozen=True)
 class PoolOptions:
-    """The pooling parameters of one job, as :func:`maxpool_cli.pool` takes them."""
+    """The pooling parameters of one job, as :func:`maxpool_cli.pool` takes them.
 
-    kernel: int | tuple[int, ...] = 2
+    ``kernel=None`` means 2. ``output_size`` (or ``global_pool``, output size 1) asks for
+    adaptive pooling instead, whose windows follow from the sizes: then kernel, stride,
+    padding, dilation, ceil_mode, pad_value and count_pad must be left unset.
+    """
+
+    kernel: int | tuple[int, ...] | None = None
     stride: int | tuple[int, ...] | None = None
     padding: Any = "valid"
     dilation: int | tuple[int, ...] = 1
@@ -24,14 +29,55 @@ class PoolOptions:
     count_pad: bool = False
     nan: str = "propagate"
     axes: tuple[int, ...] | None = None
+    output_size: int | tuple[int, ...] | None = None
+    global_pool: bool = False
+
+    @property
+    def adaptive(self) -> int | tuple[int, ...] | None:
+        """The adaptive output size, or None for windows of a fixed kernel."""
+        if self.global_pool:
+            if self.output_size is not None:
+                raise ParameterError("--global: is output size 1; expected no --output-size too")
+            return 1
+        return self.output_size
 
     def for_pool(self, image: bool = False) -> dict[str, Any]:
         """The keyword arguments of ``pool``, for an image's pixels or for an array."""
         kwargs = asdict(self)
-        if image:
-            if self.axes is not None:
-                raise ParameterError(
-                    "--axes: applies to arrays; images are always pooled over height and width"
-                )
-            kwargs["axes"] = IMAGE_AXES
+        del kwargs["output_size"], kwargs["global_pool"]
+        kwargs["kernel"] = 2 if self.kernel is None else self.kernel
+        kwargs["axes"] = self._axes(image)
         return kwargs
+
+    def for_adaptive(self, image: bool = False) -> dict[str, Any]:
+        """The keyword arguments of ``adaptive_pool`` (refusing fixed-window parameters)."""
+        fixed = {
+            "--kernel": self.kernel is not None,
+            "--stride": self.stride is not None,
+            "--padding": self.padding != "valid",
+            "--dilation": self.dilation != 1,
+            "--ceil-mode": self.ceil_mode,
+            "--pad-value": self.pad_value is not None,
+            "--count-pad": self.count_pad,
+        }
+        given = [name for name, set_ in fixed.items() if set_]
+        if given:
+            raise ParameterError(
+                f"--output-size/--global: the windows follow from the output size; expected no "
+                f"{', '.join(given)}"
+            )
+        return {
+            "output_size": self.adaptive,
+            "op": self.op,
+            "axes": self._axes(image),
+            "nan": self.nan,
+        }
+
+    def _axes(self, image: bool) -> tuple[int, ...] | None:
+        if not image:
+            return self.axes
+        if self.axes is not None:
+            raise ParameterError(
+                "--axes: applies to arrays; images are always pooled over height and width"
+            )
+        return IMAGE_AXES

@@ -19,9 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from .batch import Outcome, Summary, Task
-from .engine import PoolGeometry
+from .engine import AdaptiveGeometry, PoolGeometry
 from .engine.reference import Step
-from .job import ArrayReport, Pooled
+from .job import ArrayReport, Explanation, Geometry, Pooled
 from .pool_options import PoolOptions
 from .sizes import human
 
@@ -61,7 +61,7 @@ def header(
     in_dtype: object,
     out_shape: tuple[int, ...],
     out_dtype: object,
-    geometry: PoolGeometry,
+    geometry: Geometry,
     op: str,
     padding: object = "valid",
 ) -> Text:
@@ -71,6 +71,10 @@ def header(
     text.append(f"input {tuple(in_shape)} {in_dtype}")
     text.append(" -> ", style="dim")
     text.append(f"output {tuple(out_shape)} {out_dtype}", style="bold green")
+    if isinstance(geometry, AdaptiveGeometry):
+        size = geometry.output_size
+        text.append(f", {op}, " + ("global" if set(size) == {1} else f"adaptive to {_times(size)}"))
+        return text
     text.append(
         f", {op}, kernel {_times(geometry.kernel)}, stride {_times(geometry.stride)}, "
         f"padding {describe_padding(geometry, padding)}"
@@ -339,6 +343,9 @@ def info_view(file_record: dict[str, Any], arrays: list[dict[str, Any]]) -> Text
         text.append(" " * (width + 4))
         text.append(f"pooled over axes {', '.join(map(str, a['axes']))} -> ")
         text.append(f"{tuple(a['output_shape'])} {a['output_dtype']}", style="bold green")
+        if "output_size" in a:
+            text.append(f", adaptive to {_times(a['output_size'])}\n")
+            continue
         padding = ", ".join(f"{b}:{e}" for b, e in a["padding"])
         text.append(f", kernel {_times(a['kernel'])}, stride {_times(a['stride'])}, ")
         text.append(f"padding {padding}\n")
@@ -352,11 +359,20 @@ def info_view(file_record: dict[str, Any], arrays: list[dict[str, Any]]) -> Text
 AXIS_NAMES = {1: ["positions"], 2: ["rows", "columns"]}
 
 
-def size_formulas(geometry: PoolGeometry, padding: object) -> Text:
+def size_formulas(geometry: Geometry, padding: object) -> Text:
     """The output-size formula of each pooled axis, with its numbers filled in."""
     same = isinstance(padding, str) and padding == "same"
-    names = AXIS_NAMES.get(len(geometry.per_axis), [f"axis {g.axis}" for g in geometry.per_axis])
+    names = AXIS_NAMES.get(len(geometry.axes), [f"axis {a}" for a in geometry.axes])
     text = Text()
+    if isinstance(geometry, AdaptiveGeometry):
+        text.append("adaptive: window i spans [floor(i*n/out), ceil((i+1)*n/out))\n")
+        for name, axis, windows in zip(names, geometry.axes, geometry.windows):
+            spans = " ".join(f"[{a}, {b})" for a, b in windows)
+            n, out = geometry.input_shape[axis], len(windows)
+            text.append(f"  {name:<9}", style="bold")
+            text.append(f"n = {n}, out = {out}: {spans}\n")
+        text.rstrip()
+        return text
     if same:
         text.append("SAME padding: out = ceil(n / s); total = max((out - 1)*s + e - n, 0), ")
         text.append("before = total // 2, after = total - before\n", style="")
@@ -388,14 +404,15 @@ def size_formulas(geometry: PoolGeometry, padding: object) -> Text:
     return text
 
 
-def _grid_positions(geometry: PoolGeometry) -> list[range]:
+def _grid_positions(geometry: Geometry) -> list[range]:
     """Per pooled axis, the positions shown: the input and its declared padding."""
-    return [range(-g.pad_before, g.size + g.pad_after) for g in geometry.per_axis]
+    sizes = [geometry.input_shape[a] for a in geometry.axes]
+    return [range(-b, n + a) for (b, a), n in zip(geometry.padding, sizes)]
 
 
 def explain_grid(
     arr: np.ndarray,
-    geometry: PoolGeometry,
+    geometry: Geometry,
     pad_value: float | None,
     step: Step | None = None,
 ) -> Table:
@@ -546,3 +563,28 @@ def summary_view(summary: Summary, outcomes: list[Outcome]) -> Group:
             reasons.add_row(o.source, o.reason)
         parts.append(reasons)
     return Group(*parts)
+
+
+def print_explanation(
+    console: Console, name: str, x: np.ndarray, walk: Explanation, options: PoolOptions
+) -> None:
+    """The whole ``explain`` walk: header, formulas, the input, every step, the output."""
+    geometry, result = walk.geometry, walk.result
+    line = header(
+        name, x.shape, x.dtype, result.shape, result.dtype, geometry, options.op, options.padding
+    )
+    console.print(line, soft_wrap=True)
+    console.print(size_formulas(geometry, options.padding), soft_wrap=True)
+    padded = any(b or a for b, a in geometry.padding)
+    console.print("Input (padding shown as ·):" if padded else "Input:")
+    console.print(explain_grid(x, geometry, options.pad_value))
+    walked = np.empty(result.shape, dtype=result.dtype)
+    for number, step in enumerate(walk.steps, start=1):
+        console.print()
+        console.print(explain_step(x, step, number, len(walk.steps), options.op))
+        console.print(explain_grid(x, geometry, options.pad_value, step))
+        walked[step.out_index] = step.value
+    console.print()
+    console.print("Output:")
+    # The walk's own result: the reference, which a test holds equal to the engine's.
+    console.print(matrix_table(walked))

@@ -9,14 +9,16 @@ from typing import Any
 import numpy as np
 
 from .batch import Outcome
-from .engine import PoolGeometry
+from .engine import AdaptiveGeometry
 from .io import Document
-from .job import ArrayReport, Pooled
+from .job import ArrayReport, Geometry, Pooled
 
 VALUES_LIMIT = 10_000  # --json includes the values of outputs with at most this many cells
 
 
-def geometry_record(geometry: PoolGeometry) -> dict[str, Any]:
+def geometry_record(geometry: Geometry) -> dict[str, Any]:
+    if isinstance(geometry, AdaptiveGeometry):
+        return {"axes": list(geometry.axes), "output_size": list(geometry.output_size)}
     return {
         "axes": list(geometry.axes),
         "kernel": list(geometry.kernel),
@@ -57,7 +59,7 @@ def _clean(value: Any) -> Any:
 def array_record(
     name: str,
     x: np.ndarray,
-    geometry: PoolGeometry,
+    geometry: Geometry,
     y: np.ndarray | None = None,
     output_dtype: str | None = None,
 ) -> dict[str, Any]:

@@ -132,7 +132,7 @@ def test_explain_refuses_big_or_deep_inputs(runner: CliRunner) -> None:
 
 def test_every_command_has_examples_that_the_readme_shows(runner: CliRunner) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    for name in ("run", "info", "explain"):
+    for name in ("run", "info", "explain", "unpool"):
         result = runner.invoke(cli, [name, "--help"])
         assert result.exit_code == 0
         assert "Examples:" in result.stdout, name

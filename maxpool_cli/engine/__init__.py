@@ -4,15 +4,17 @@
 tested against, and ``pool_geometry`` the shape arithmetic both share.
 """
 
-from .adaptive import adaptive_pool, adaptive_windows
+from .adaptive import AdaptiveGeometry, adaptive_geometry, adaptive_pool, adaptive_windows
 from .geometry import AxisGeometry, PoolGeometry, band_geometry, pool_geometry
 from .gradients import pool_backward, unpool
 from .kernels import pool, pool_on, result_dtype
 from .reference import reference_pool
 
 __all__ = [
+    "AdaptiveGeometry",
     "AxisGeometry",
     "PoolGeometry",
+    "adaptive_geometry",
     "adaptive_pool",
     "adaptive_windows",
     "band_geometry",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,6 +33,46 @@ def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
     [(0, 2), (1, 4), (3, 5)]
     """
     return [((i * n) // out, -(-((i + 1) * n) // out)) for i in range(out)]
+
+
+@dataclass(frozen=True)
+class AdaptiveGeometry:
+    """Adaptive pooling's shapes and, per pooled axis, its windows ``[start, stop)``."""
+
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    axes: tuple[int, ...]
+    windows: tuple[tuple[tuple[int, int], ...], ...]
+
+    @property
+    def output_size(self) -> tuple[int, ...]:
+        return tuple(self.output_shape[a] for a in self.axes)
+
+    @property
+    def padding(self) -> tuple[tuple[int, int], ...]:
+        return tuple((0, 0) for _ in self.axes)  # windows never leave the input
+
+
+def adaptive_geometry(
+    shape: Sequence[int], output_size: int | Sequence[int], axes: int | Sequence[int] | None = None
+) -> AdaptiveGeometry:
+    """Check an output size against a shape and work out the windows, without pooling.
+
+    >>> adaptive_geometry((4, 5), 3).windows
+    (((0, 2), (1, 3), (2, 4)), ((0, 2), (1, 4), (3, 5)))
+    """
+    shape = tuple(int(n) for n in shape)
+    pooled, sizes = _axes_and_sizes(shape, output_size, axes)
+    order = sorted(range(len(pooled)), key=lambda i: pooled[i])
+    out_shape = list(shape)
+    for axis, out in zip(pooled, sizes):
+        out_shape[axis] = out
+    return AdaptiveGeometry(
+        shape,
+        tuple(out_shape),
+        tuple(pooled[i] for i in order),
+        tuple(tuple(adaptive_windows(shape[pooled[i]], sizes[i])) for i in order),
+    )
 
 
 def adaptive_pool(

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from .adaptive import AdaptiveGeometry
 from .geometry import IntOrSeq, Padding, PoolGeometry, pool_geometry
 from .kernels import NanPolicy, Op, PoolResult, _check_dtype, result_dtype
 
@@ -168,3 +169,25 @@ def _exact(value: object) -> float | int:
     if isinstance(value, (bool, np.bool_, int, np.integer)):
         return int(value)
     return float(value)  # type: ignore[arg-type]
+
+
+def walk_adaptive(
+    arr: np.ndarray, geom: AdaptiveGeometry, op: str = "max", nan: str = "propagate"
+) -> Iterator[Step]:
+    """Every output cell of adaptive pooling, with its window (all real cells) and value."""
+    pooled_sizes = [arr.shape[a] for a in geom.axes]
+    ignore_nan = nan == "ignore" and arr.dtype.kind == "f"
+    for out_index in np.ndindex(*geom.output_shape):
+        ranges = [range(*geom.windows[n][out_index[a]]) for n, a in enumerate(geom.axes)]
+        cells = [Cell(position, "real") for position in itertools.product(*ranges)]
+        values: list[object | None] = []
+        taking_part = []
+        for cell in cells:
+            index = list(out_index)
+            for a, p in zip(geom.axes, cell.position):
+                index[a] = p
+            value = arr[tuple(index)]
+            values.append(value)
+            taking_part.append((value, int(np.ravel_multi_index(cell.position, pooled_sizes))))
+        result, winner = _reduce(taking_part, op, ignore_nan)
+        yield Step(out_index, cells, values, result, winner)

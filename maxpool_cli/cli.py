@@ -263,7 +263,7 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
     import os
     import time
 
-    from . import batch, render
+    from . import batch, render, render_batch
     from .report import outcome_record
 
     tasks, known = batch.discover(
@@ -277,7 +277,7 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
     errors = render.stderr_console()
     outcomes: list[batch.Outcome] = []
     show_progress = errors.is_terminal and not (quiet or as_json)
-    progress = render.BatchProgress(errors, tasks) if show_progress else None
+    progress = render_batch.BatchProgress(errors, tasks) if show_progress else None
 
     def report(outcome: batch.Outcome) -> None:
         outcomes.append(outcome)
@@ -306,7 +306,7 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
         files = [outcome_record(o) for o in outcomes]
         click.echo(json.dumps({"files": files, "summary": summary.__dict__}))
     elif not quiet:
-        render.stdout_console().print(render.summary_view(summary, outcomes))
+        render.stdout_console().print(render_batch.summary_view(summary, outcomes))
     if summary.failed:
         raise click.exceptions.Exit(ExitStatus.FAILURE)
 
@@ -392,7 +392,7 @@ def explain(source: str | None, options: PoolOptions, max_steps: int, key: str |
     """
     import numpy as np
 
-    from . import io, render
+    from . import io, render, render_explain
     from .job import explanation
 
     if source is None:
@@ -403,7 +403,7 @@ def explain(source: str | None, options: PoolOptions, max_steps: int, key: str |
         doc = io.read(source, key=key)
         name, x, image = doc.name, doc.single(), doc.is_image
     walk = explanation(name, x, options, image, max_steps)
-    render.print_explanation(render.stdout_console(), name, x, walk, options)
+    render_explain.print_explanation(render.stdout_console(), name, x, walk, options)
 
 
 @cli.command()

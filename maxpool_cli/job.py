@@ -29,7 +29,7 @@ from .engine.reference import Step, walk, walk_adaptive
 from .errors import FileFormatError, MaxpoolError, ParameterError, about_file
 from .formats import from_extension
 from .io import STDIO, Document, ImageInfo
-from .out_of_core import read_layout
+from .out_of_core import NpyLayout, read_layout
 from .pool_options import IMAGE_AXES, PoolOptions
 from .sizes import gib
 
@@ -113,19 +113,25 @@ class ArrayReport:
     geometry: Geometry
 
 
+def large_npy(source: str | Path, memory_limit: int) -> NpyLayout | None:
+    """The layout of ``source`` if it is a ``.npy`` file larger than the memory budget."""
+    if str(source) == STDIO or not Path(source).is_file():
+        return None
+    layout = read_layout(Path(source))
+    return layout if layout is not None and layout.nbytes > memory_limit else None
+
+
 def needs_out_of_core(source: str | Path, memory_limit: int) -> bool:
     """Whether ``source`` is a ``.npy`` file whose array is larger than the memory budget."""
-    if str(source) == STDIO or not Path(source).is_file():
-        return False
-    layout = read_layout(Path(source))
-    return layout is not None and layout.nbytes > memory_limit
+    return large_npy(source, memory_limit) is not None
 
 
 def pool_to_file(source: str | Path, target: str | Path, settings: Settings) -> list[ArrayReport]:
     """Read ``source``, pool it and write ``target``: in memory, or band by band for a
     ``.npy`` larger than the memory budget."""
     check_output(source, target)
-    if needs_out_of_core(source, settings.memory_limit):
+    layout = large_npy(source, settings.memory_limit)
+    if layout is not None:
         if settings.options.adaptive is not None:
             raise ParameterError(
                 f"{source}: larger than the memory limit, and adaptive pooling works in memory "
@@ -137,8 +143,6 @@ def pool_to_file(source: str | Path, target: str | Path, settings: Settings) -> 
                 f"{source}: larger than the memory limit ({gib(settings.memory_limit)}), so "
                 f"it is pooled out of core, which writes .npy only; got {fmt}"
             )
-        layout = read_layout(Path(source))
-        assert layout is not None
         geometry = out_of_core.pool_file(
             Path(source), Path(target), settings.options, settings.memory_limit, settings.overwrite
         )

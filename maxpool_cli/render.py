@@ -1,5 +1,6 @@
 """Rich renderables: result headers, value tables shaded as heat maps, summaries, image
-previews, ``info`` tables and ``explain`` walks.
+previews and ``info`` descriptions (``explain`` walks and batch views have modules of their
+own: render_explain.py and render_batch.py).
 
 Nothing here decides what is correct; the width of the terminal only decides how much is
 shown. Colour is rich's business: it drops it for NO_COLOR and for non-terminals, and every
@@ -18,12 +19,9 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from .batch import Outcome, Summary, Task
 from .engine import AdaptiveGeometry, PoolGeometry
-from .engine.reference import Step
-from .job import ArrayReport, Explanation, Geometry, Pooled
+from .job import ArrayReport, Geometry, Pooled
 from .pool_options import PoolOptions
-from .sizes import human
 
 TABLE_LIMIT = 20  # arrays up to 20x20 per 2-D slice are printed in full
 SLICE_LIMIT = 8  # at most this many 2-D slices are printed as tables
@@ -337,7 +335,9 @@ def info_view(file_record: dict[str, Any], arrays: list[dict[str, Any]]) -> Text
     width = max(len(a["name"]) for a in arrays)
     for a in arrays:
         span = a["input_range"]
-        values = "no numbers" if span is None else f"{_number(span[0])} .. {_number(span[1])}"
+        values = (
+            "no numbers" if span is None else f"{number_text(span[0])} .. {number_text(span[1])}"
+        )
         text.append(f"  {a['name']:<{width}}  ", style="bold")
         text.append(f"{tuple(a['input_shape'])} {a['input_dtype']}, values {values}\n")
         text.append(" " * (width + 4))
@@ -353,238 +353,10 @@ def info_view(file_record: dict[str, Any], arrays: list[dict[str, Any]]) -> Text
     return text
 
 
-# --- explain ----------------------------------------------------------------------------------
-
-
-AXIS_NAMES = {1: ["positions"], 2: ["rows", "columns"]}
-
-
-def size_formulas(geometry: Geometry, padding: object) -> Text:
-    """The output-size formula of each pooled axis, with its numbers filled in."""
-    same = isinstance(padding, str) and padding == "same"
-    names = AXIS_NAMES.get(len(geometry.axes), [f"axis {a}" for a in geometry.axes])
-    text = Text()
-    if isinstance(geometry, AdaptiveGeometry):
-        text.append("adaptive: window i spans [floor(i*n/out), ceil((i+1)*n/out))\n")
-        for name, axis, windows in zip(names, geometry.axes, geometry.windows):
-            spans = " ".join(f"[{a}, {b})" for a, b in windows)
-            n, out = geometry.input_shape[axis], len(windows)
-            text.append(f"  {name:<9}", style="bold")
-            text.append(f"n = {n}, out = {out}: {spans}\n")
-        text.rstrip()
-        return text
-    if same:
-        text.append("SAME padding: out = ceil(n / s); total = max((out - 1)*s + e - n, 0), ")
-        text.append("before = total // 2, after = total - before\n", style="")
-    else:
-        rounding = "ceil" if geometry.ceil_mode else "floor"
-        text.append(f"out = {rounding}((n + before + after - e) / s) + 1, with e = d*(k - 1) + 1\n")
-    for name, g in zip(names, geometry.per_axis):
-        e = g.span
-        text.append(f"  {name:<9}", style="bold")
-        if same:
-            total = g.pad_before + g.pad_after
-            text.append(
-                f"out = ceil({g.size} / {g.stride}) = {g.out}; total = max(({g.out} - 1)"
-                f"*{g.stride} + {e} - {g.size}, 0) = {total}, before {g.pad_before}, "
-                f"after {g.pad_after}\n"
-            )
-            continue
-        room = g.size + g.pad_before + g.pad_after - e
-        rounding = "ceil" if geometry.ceil_mode else "floor"
-        raw = (-(-room // g.stride) if geometry.ceil_mode else room // g.stride) + 1
-        text.append(
-            f"e = {g.dilation}*({g.kernel} - 1) + 1 = {e}; out = {rounding}(({g.size} + "
-            f"{g.pad_before} + {g.pad_after} - {e}) / {g.stride}) + 1 = {raw}"
-        )
-        if raw != g.out:
-            text.append(f", minus the window that would start in the trailing padding = {g.out}")
-        text.append("\n")
-    text.rstrip()
-    return text
-
-
-def _grid_positions(geometry: Geometry) -> list[range]:
-    """Per pooled axis, the positions shown: the input and its declared padding."""
-    sizes = [geometry.input_shape[a] for a in geometry.axes]
-    return [range(-b, n + a) for (b, a), n in zip(geometry.padding, sizes)]
-
-
-def explain_grid(
-    arr: np.ndarray,
-    geometry: Geometry,
-    pad_value: float | None,
-    step: Step | None = None,
-) -> Table:
-    """The (padded) input as a table; the cells of ``step``'s window bracketed and highlighted."""
-    grid2d = arr.reshape(1, -1) if arr.ndim == 1 else arr
-    text = format_values(grid2d)
-    positions = _grid_positions(geometry)
-    rows = positions[0] if arr.ndim == 2 else range(0, 1)
-    cols = positions[-1]
-    in_window: dict[tuple[int, int], bool] = {}
-    winner = None
-    if step is not None:
-        for cell in step.cells:
-            key = (cell.position[0], cell.position[1]) if arr.ndim == 2 else (0, cell.position[0])
-            in_window[key] = True
-        winner = _winner_position(step, arr.shape)
-    table = Table(box=None, padding=(0, 0), show_header=True, header_style="dim")
-    table.add_column("", style="dim", justify="right")
-    for c in cols:
-        table.add_column(str(c), justify="right")
-    pad_text = "·" if pad_value is None else f"{pad_value:g}"
-    for r in rows:
-        cells = []
-        for c in cols:
-            inside = 0 <= c < grid2d.shape[1] and 0 <= r < grid2d.shape[0]
-            value = text[r, c] if inside else pad_text
-            style = "" if inside else "dim"
-            if in_window.get((r, c)):
-                chosen = step is not None and winner == (r, c)
-                style = "bold reverse green" if chosen else "bold reverse"
-                value = f"[{value}]" if not chosen else f"<{value}>"
-            else:
-                value = f" {value} "
-            cells.append(Text(value, style=style))
-        table.add_row(str(r) if arr.ndim == 2 else "", *cells)
-    return table
-
-
-def _winner_position(step: Step, shape: tuple[int, ...]) -> tuple[int, int] | None:
-    if step.index < 0:
-        return None
-    position = np.unravel_index(step.index, shape)
-    return (int(position[0]), int(position[1])) if len(shape) == 2 else (0, int(position[0]))
-
-
-def explain_step(arr: np.ndarray, step: Step, number: int, total: int, op: str) -> Text:
-    """One output cell in words: which window, what it holds, what it gives."""
-    where = ", ".join(map(str, step.out_index))
-    spans = []
-    for axis, name in enumerate(AXIS_NAMES[arr.ndim]):
-        coords = sorted({cell.position[axis] for cell in step.cells})
-        spans.append(f"{name} {', '.join(map(str, coords))}")
-    text = Text()
-    text.append(f"Step {number} of {total}: ", style="bold")
-    text.append(f"output [{where}] reads {'; '.join(spans)}\n")
-    shown = []
-    for cell, value in zip(step.cells, step.values):
-        if value is None:
-            shown.append("·" if cell.kind == "pad" else "-")
-        else:
-            shown.append(_number(value))
-    text.append(f"  {op}({', '.join(shown)}) = ")
-    text.append(_number(step.value), style="bold green")
-    if step.index >= 0:
-        position = np.unravel_index(step.index, arr.shape)
-        text.append(
-            f"  (input [{', '.join(str(int(p)) for p in position)}], flat index {step.index})"
-        )
-    return text
-
-
-def _number(value: object) -> str:
+def number_text(value: object) -> str:
     if isinstance(value, (bool, np.bool_)):
         return str(int(value))
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     number = float(value)  # type: ignore[arg-type]
     return "nan" if np.isnan(number) else f"{number:.6g}"
-
-
-# --- batches ----------------------------------------------------------------------------------
-
-
-class BatchProgress:
-    """A progress bar on stderr: files, bytes, rate and time left.
-
-    It refreshes only when a file completes (no refresh thread), so that worker processes
-    are never forked while a thread holds a lock.
-    """
-
-    def __init__(self, console: Console, tasks: list[Task]) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("[bold]pooling"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[size]}"),
-            TextColumn("{task.fields[rate]}"),
-            TimeRemainingColumn(),
-            console=console,
-            auto_refresh=False,
-            transient=True,
-        )
-        self._total_bytes = sum(t.size for t in tasks)
-        self._bytes = 0
-        self._task = self._progress.add_task("", total=len(tasks), size="", rate="")
-        self._progress.start()
-
-    def advance(self, outcome: Outcome) -> None:
-        self._bytes += outcome.in_bytes
-        task = self._progress.tasks[0]
-        elapsed = task.elapsed or 0.0
-        rate = f"{(task.completed + 1) / elapsed:.1f} files/s" if elapsed > 0 else ""
-        size = f"{human(self._bytes)} of {human(self._total_bytes)}"
-        self._progress.update(self._task, advance=1, size=size, rate=rate)
-        self._progress.refresh()
-
-    def stop(self) -> None:
-        self._progress.stop()
-
-
-def summary_view(summary: Summary, outcomes: list[Outcome]) -> Group:
-    """The end of a batch: counts, bytes, time, and every failure with its reason."""
-    table = Table(box=None, show_header=False, padding=(0, 2))
-    table.add_column(style="dim")
-    table.add_column(justify="right")
-    table.add_row("done", Text(str(summary.done), style="green" if summary.done else ""))
-    table.add_row("skipped (output exists)", str(summary.skipped))
-    table.add_row("failed", Text(str(summary.failed), style="bold red" if summary.failed else ""))
-    table.add_row("read", human(summary.in_bytes))
-    table.add_row("written", human(summary.out_bytes))
-    rate = summary.done / summary.seconds if summary.seconds > 0 else 0.0
-    table.add_row("time", f"{summary.seconds:.2f} s ({rate:.1f} files/s)")
-    parts: list[RenderableType] = [table]
-    failed = [o for o in outcomes if o.status == "failed"]
-    if failed:
-        reasons = Table(title="failed", title_justify="left", box=None, padding=(0, 2))
-        reasons.add_column("file", overflow="fold")
-        reasons.add_column("reason", overflow="fold")
-        for o in failed:
-            reasons.add_row(o.source, o.reason)
-        parts.append(reasons)
-    return Group(*parts)
-
-
-def print_explanation(
-    console: Console, name: str, x: np.ndarray, walk: Explanation, options: PoolOptions
-) -> None:
-    """The whole ``explain`` walk: header, formulas, the input, every step, the output."""
-    geometry, result = walk.geometry, walk.result
-    line = header(
-        name, x.shape, x.dtype, result.shape, result.dtype, geometry, options.op, options.padding
-    )
-    console.print(line, soft_wrap=True)
-    console.print(size_formulas(geometry, options.padding), soft_wrap=True)
-    padded = any(b or a for b, a in geometry.padding)
-    console.print("Input (padding shown as ·):" if padded else "Input:")
-    console.print(explain_grid(x, geometry, options.pad_value))
-    walked = np.empty(result.shape, dtype=result.dtype)
-    for number, step in enumerate(walk.steps, start=1):
-        console.print()
-        console.print(explain_step(x, step, number, len(walk.steps), options.op))
-        console.print(explain_grid(x, geometry, options.pad_value, step))
-        walked[step.out_index] = step.value
-    console.print()
-    console.print("Output:")
-    # The walk's own result: the reference, which a test holds equal to the engine's.
-    console.print(matrix_table(walked))

@@ -16,12 +16,12 @@ import numpy as np
 
 from ..errors import ParameterError, ShapeError
 from .kernels import (
-    NAN_POLICIES,
     NanPolicy,
     Op,
     PoolResult,
     _check_dtype,
     _sum_dtype,
+    check_choices,
     result_dtype,
 )
 
@@ -106,12 +106,7 @@ def adaptive_pool(
     """
     arr = np.asarray(x)
     _check_dtype(arr)
-    if op not in ("max", "min", "avg", "sum"):
-        raise ParameterError(f"op: expected one of max, min, avg, sum; got {op!r}")
-    if nan not in NAN_POLICIES:
-        raise ParameterError(f"nan: expected 'propagate' or 'ignore', got {nan!r}")
-    if return_indices and op not in ("max", "min"):
-        raise ParameterError(f"return_indices: only applies to op 'max' or 'min', got {op!r}")
+    check_choices(op, nan, return_indices)
     pooled, sizes = _axes_and_sizes(arr.shape, output_size, axes)
     ignore_nan = nan == "ignore" and arr.dtype.kind == "f"
     values = arr

@@ -89,14 +89,9 @@ def pool(
     """
     arr = np.asarray(x)
     _check_dtype(arr)
-    if op not in OPS:
-        raise ParameterError(f"op: expected one of {', '.join(OPS)}; got {op!r}")
-    if nan not in NAN_POLICIES:
-        raise ParameterError(f"nan: expected 'propagate' or 'ignore', got {nan!r}")
+    check_choices(op, nan, return_indices)
     if count_pad and op != "avg":
         raise ParameterError(f"count_pad: only applies to op='avg', got op={op!r}")
-    if return_indices and op not in ("max", "min"):
-        raise ParameterError(f"return_indices: only applies to op 'max' or 'min', got {op!r}")
     if return_indices and pad_value is not None:
         raise ParameterError(
             "return_indices: cannot be combined with pad_value (a padded cell has no index)"
@@ -138,6 +133,16 @@ def pool_on(
 
 
 # --- dtype and parameter checks ---------------------------------------------------------------
+
+
+def check_choices(op: str, nan: str, return_indices: bool) -> None:
+    """Refuse an unknown op or NaN policy, and indices for ops that pick no cell."""
+    if op not in OPS:
+        raise ParameterError(f"op: expected one of {', '.join(OPS)}; got {op!r}")
+    if nan not in NAN_POLICIES:
+        raise ParameterError(f"nan: expected 'propagate' or 'ignore', got {nan!r}")
+    if return_indices and op not in ("max", "min"):
+        raise ParameterError(f"return_indices: only applies to op 'max' or 'min', got {op!r}")
 
 
 def _check_dtype(arr: np.ndarray) -> None:

@@ -63,7 +63,7 @@ def _bad_files(folder: Path) -> dict[str, tuple[Path, str]]:
 
     huge = folder / "huge.npz"
     huge.write_bytes(_npz_claiming((1_000_000, 1_000_000)))
-    files["npz with huge shape"] = (huge, "would need 7450.6 GiB of memory")
+    files["npz with huge shape"] = (huge, "would need 7450.6 GiB of memory")  # 10^12 float64
 
     empty = folder / "empty.npy"
     empty.write_bytes(b"")
@@ -184,3 +184,17 @@ def test_shell_pipeline(tmp_path: Path) -> None:
     twice = mio.read(out).single()
     assert twice.shape == (128, 128, 3)
     np.testing.assert_array_equal(twice, pool(mio.load(src), 4, axes=(0, 1)))
+
+
+def test_image_too_large_for_memory_says_how_to_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "wide.png"
+    Image.fromarray(np.zeros((40, 50), dtype=np.uint8)).save(src)
+    monkeypatch.setattr("maxpool_cli.io.memory.available_memory", lambda: 1000)
+    with pytest.raises(
+        FileFormatError, match=r"a 50x40 image would need 31.2 KiB of memory, but only 1000 B"
+    ):
+        mio.read(src)
+    with pytest.raises(FileFormatError, match=r"convert it to .npy with a tool that streams"):
+        mio.read(src)

@@ -82,7 +82,13 @@ def read_image(f: BinaryIO, name: str, fmt: str, max_pixels: int | None = None) 
 def _decode(f: BinaryIO, name: str, fmt: str) -> Document:
     with Image.open(f, formats=[IMAGE_FORMATS[fmt]]) as image:
         width, height = image.size
-        check_fits(name, width * height * 16, f"a {width}x{height} image")
+        check_fits(
+            name,
+            width * height * 16,
+            f"a {width}x{height} image",
+            "; images are decoded whole: convert it to .npy with a tool that streams (vips, "
+            "gdal_translate) and pool the .npy, which is read band by band",
+        )
         frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
         icc = image.info.get("icc_profile")
         loop = image.info.get("loop")

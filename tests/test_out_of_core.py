@@ -25,6 +25,7 @@ GEOMETRIES = [
     {"kernel": 4, "stride": 3, "padding": "same"},
     {"kernel": 5, "stride": 1, "padding": 2},
     {"kernel": (3, 1), "stride": (2, 1), "dilation": (3, 1), "padding": ((3, 2), (0, 0))},
+    {"kernel": (2, 4), "stride": (3, 4)},  # trailing cells no window reads, on both axes
 ]
 OPS = [
     {"op": "max"},

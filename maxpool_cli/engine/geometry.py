@@ -124,14 +124,53 @@ def mirror(geom: PoolGeometry) -> PoolGeometry:
     )
 
 
+def axis_band(g: AxisGeometry, lo: int, hi: int) -> tuple[int, int, AxisGeometry]:
+    """The input positions ``[start, stop)``, and the geometry on them, that give outputs
+    ``lo..hi-1`` along one pooled axis.
+
+    The band keeps the leading padding it still needs, and the trailing padding only when it
+    reaches the end of the input, so padding and ceil_mode overhang stay what they were.
+    """
+    start = max(0, lo * g.stride - g.pad_before)
+    stop = min(g.size, (hi - 1) * g.stride - g.pad_before + g.span)
+    band = AxisGeometry(
+        axis=g.axis,
+        size=stop - start,
+        kernel=g.kernel,
+        stride=g.stride,
+        dilation=g.dilation,
+        pad_before=g.pad_before + start - lo * g.stride,
+        pad_after=g.size + g.pad_after - stop if stop == g.size else 0,
+        out=hi - lo,
+    )
+    return start, stop, band
+
+
+def block_geometry(
+    geom: PoolGeometry, ranges: Sequence[tuple[int, int]]
+) -> tuple[list[slice], PoolGeometry]:
+    """The input block, and the geometry on it, that give one block of the output.
+
+    ``ranges`` holds one ``(lo, hi)`` range of outputs per pooled axis (in ``geom.axes``
+    order). Pooling ``x[slices]`` with the returned geometry gives exactly that block of
+    pooling ``x`` with ``geom``, bit for bit.
+    """
+    slices = [slice(None)] * len(geom.input_shape)
+    shape, out_shape = list(geom.input_shape), list(geom.output_shape)
+    per_axis = []
+    for g, (lo, hi) in zip(geom.per_axis, ranges):
+        start, stop, band = axis_band(g, lo, hi)
+        slices[g.axis] = slice(start, stop)
+        shape[g.axis], out_shape[g.axis] = band.size, band.out
+        per_axis.append(band)
+    return slices, PoolGeometry(
+        tuple(shape), tuple(out_shape), geom.axes, tuple(per_axis), geom.ceil_mode
+    )
+
+
 def band_geometry(geom: PoolGeometry, lo: int, hi: int) -> tuple[int, int, PoolGeometry]:
     """The input rows, and the geometry on them, that give outputs ``lo..hi-1`` of the first
-    pooled axis: ``(start, stop, geometry)``.
-
-    Pooling ``x[start:stop]`` (along that axis) with the returned geometry gives exactly the
-    band ``y[lo:hi]`` of pooling ``x`` with ``geom``: the band keeps the leading padding it
-    still needs, and the trailing padding only when it reaches the end of the input, so
-    padding and ceil_mode overhang stay what they were.
+    pooled axis: ``(start, stop, geometry)``; the other axes are taken whole.
 
     >>> g = pool_geometry((10,), kernel=3, stride=2, padding=1)
     >>> start, stop, band = band_geometry(g, 2, 4)
@@ -139,27 +178,12 @@ def band_geometry(geom: PoolGeometry, lo: int, hi: int) -> tuple[int, int, PoolG
     (3, 8, 0, (2,))
     """
     first, *rest = geom.per_axis
-    start = max(0, lo * first.stride - first.pad_before)
-    stop = min(first.size, (hi - 1) * first.stride - first.pad_before + first.span)
-    band = AxisGeometry(
-        axis=first.axis,
-        size=stop - start,
-        kernel=first.kernel,
-        stride=first.stride,
-        dilation=first.dilation,
-        pad_before=first.pad_before + start - lo * first.stride,
-        pad_after=first.size + first.pad_after - stop if stop == first.size else 0,
-        out=hi - lo,
-    )
-    shape = list(geom.input_shape)
-    shape[first.axis] = band.size
-    out_shape = list(geom.output_shape)
-    out_shape[first.axis] = band.out
-    return (
-        start,
-        stop,
-        PoolGeometry(tuple(shape), tuple(out_shape), geom.axes, (band, *rest), geom.ceil_mode),
-    )
+    start, stop, band = axis_band(first, lo, hi)
+    shape, out_shape = list(geom.input_shape), list(geom.output_shape)
+    shape[first.axis], out_shape[first.axis] = band.size, band.out
+    # The other pooled axes keep their whole extent (rows are read whole).
+    banded = PoolGeometry(tuple(shape), tuple(out_shape), geom.axes, (band, *rest), geom.ceil_mode)
+    return start, stop, banded
 
 
 def pool_geometry(

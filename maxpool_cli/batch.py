@@ -123,6 +123,10 @@ def _walk(folder: Path, recursive: bool, skip: Path) -> Iterator[Path]:
 def process(task: Task, settings: Settings) -> Outcome:
     """Read, pool and write one file; every error becomes a failed outcome, never a raise."""
     start = time.perf_counter()
+    if task.target.exists() and not settings.overwrite:
+        # Written since the batch was planned: by a retry of this very task (a worker that
+        # died after writing it), or by another run. Either way the file is there.
+        return Outcome(str(task.source), str(task.target), "skipped", "output exists")
     try:
         task.target.parent.mkdir(parents=True, exist_ok=True)
         arrays = pool_to_file(task.source, task.target, settings)

@@ -134,6 +134,12 @@ def cli(debug: bool) -> None:
     "--memory-limit",
     help="Pool .npy files larger than this band by band (default: a quarter of the RAM).",
 )
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="local|tcp://HOST:PORT",
+    help="Run on Dask: a local cluster of -j workers, or a running scheduler.",
+)
 def run(
     sources: tuple[str, ...],
     options: PoolOptions,
@@ -151,6 +157,7 @@ def run(
     jobs: int | None,
     fail_fast: bool,
     memory_limit: str | None,
+    dask_address: str | None,
 ) -> None:
     """Pool array and image files; print the results or save them.
 
@@ -165,13 +172,15 @@ def run(
       maxpool run sample_data/astronaut.png -k 3 -s 2 -p same -o small.png
       maxpool run sample_data -r --glob '*.png' -o pooled/ -k 2
       cat sample_data/mask.png | maxpool run - -k 4 -o - > mask_small.png
+      maxpool run big.zarr -k 2 -o small.zarr --dask local -j 4
     """
     from .job import Settings
     from .sizes import parse_size, total_memory
 
     limit = parse_size(memory_limit) if memory_limit else total_memory() // 4
     settings = Settings(options, fmt, overwrite, key, max_pixels, limit)
-    many = len(sources) > 1 or any(Path(s).is_dir() for s in sources)
+    # A Zarr store is a folder holding one array, not a folder of files.
+    many = len(sources) > 1 or any(Path(s).is_dir() and Path(s).suffix != ".zarr" for s in sources)
     if many or (output is not None and Path(output).is_dir()):
         if output is None or output == STDIO:
             raise ParameterError("several inputs or a folder: expected -o FOLDER for the outputs")
@@ -179,10 +188,47 @@ def run(
             raise ParameterError("--indices: applies to a single input")
         if STDIO in sources:
             raise ParameterError("'-' (standard input) cannot be one of several inputs")
-        batch = BatchRequest(sources, Path(output), recursive, globs, jobs, fail_fast)
+        batch = BatchRequest(sources, Path(output), recursive, globs, jobs, fail_fast, dask_address)
         _run_batch(batch, settings, as_json, quiet)
         return
+    zarr = Path(sources[0]).suffix == ".zarr" or Path(output or "").suffix == ".zarr"
+    if dask_address is not None or zarr:
+        _run_array_on_dask(sources[0], output, settings, dask_address, jobs, as_json, quiet)
+        return
     _run_one(sources[0], output, indices, settings, as_json, quiet, preview)
+
+
+def _run_array_on_dask(
+    source: str,
+    output: str | None,
+    settings: Settings,
+    address: str | None,
+    jobs: int | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """One large .npy or Zarr array, pooled as a Dask array into a .npy or Zarr output."""
+    import os
+
+    from . import cluster
+
+    if output is None or output == STDIO:
+        raise ParameterError("--dask/Zarr: pools into a file: expected -o FILE.npy or -o DIR.zarr")
+    from .job import check_output
+
+    check_output(source, output)
+    workers = jobs or os.cpu_count() or 1
+    chunk = max(1 << 20, settings.memory_limit // (4 * workers))
+    with cluster.client_for(address or "local", workers) as client:
+        arrays = cluster.pool_array(client, Path(source), Path(output), settings, chunk)
+    if as_json:
+        from .report import reports_record
+
+        click.echo(json.dumps(reports_record(source, output, settings.options.op, arrays)))
+    elif not quiet:
+        from . import render
+
+        render.print_headers(render.stdout_console(), source, arrays, settings.options)
 
 
 def _run_one(
@@ -257,6 +303,7 @@ class BatchRequest(NamedTuple):
     globs: tuple[str, ...]
     jobs: int | None
     fail_fast: bool
+    dask: str | None = None
 
 
 def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: bool) -> None:
@@ -295,8 +342,13 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
     start = time.perf_counter()
     stopped = request.fail_fast and any(o.status == "failed" for o in known)
     try:
-        if not stopped:
-            jobs = request.jobs or os.cpu_count() or 1
+        jobs = request.jobs or os.cpu_count() or 1
+        if not stopped and request.dask is not None:
+            from . import cluster
+
+            with cluster.client_for(request.dask, jobs) as client:
+                cluster.run_tasks(client, tasks, settings, request.fail_fast, advance)
+        elif not stopped:
             batch.run_tasks(tasks, settings, jobs, request.fail_fast, advance)
     finally:
         if progress is not None:

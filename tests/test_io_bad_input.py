@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import subprocess
 import zipfile
@@ -198,3 +199,11 @@ def test_image_too_large_for_memory_says_how_to_go_on(
         mio.read(src)
     with pytest.raises(FileFormatError, match=r"convert it to .npy with a tool that streams"):
         mio.read(src)
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path: Path) -> None:
+    out = tmp_path / "out.npy"
+    mio.save(out, np.zeros(3))
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask

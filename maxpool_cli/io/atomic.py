@@ -21,6 +21,8 @@ def atomic_write(path: Path, overwrite: bool = False) -> Iterator[BinaryIO]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     tmp = Path(tmp_name)
     try:
+        # mkstemp makes the file private (0600); an output gets the usual mode for new files.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -34,3 +36,9 @@ def atomic_write(path: Path, overwrite: bool = False) -> Iterator[BinaryIO]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,171 @@
+"""Dask: the lazy pool, folders and arrays on a real local cluster of worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+pytest.importorskip("distributed", reason="the [dask] extra is not installed")
+
+import dask
+import dask.array as da
+import zarr
+from distributed import Client, LocalCluster
+
+from maxpool_cli import io as mio
+from maxpool_cli import pool
+from maxpool_cli.batch import discover
+from maxpool_cli.cli import cli
+from maxpool_cli.cluster import run_tasks
+from maxpool_cli.dask import pool as dask_pool
+from maxpool_cli.job import Settings
+from maxpool_cli.pool_options import PoolOptions
+
+RNG = np.random.default_rng(8)
+CASES = [
+    {"kernel": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+    {"kernel": (2, 3), "stride": (1, 2), "dilation": (2, 1), "padding": ((1, 0), (1, 1))},
+    {"kernel": 4, "stride": 3, "padding": "same", "op": "sum"},
+    {"kernel": (2, 4), "stride": (3, 4), "op": "min", "nan": "ignore"},
+    {"kernel": 3, "stride": 2, "return_indices": True},
+    {"kernel": 5, "stride": 1, "padding": 2, "op": "avg", "count_pad": True},
+    {"kernel": 3, "stride": 1, "padding": 1, "op": "avg", "nan": "ignore", "pad_value": 0.5},
+]
+CHUNKS = [(1, 7, 5), (3, 10, 29), (2, 37, 3), (3, 37, 29)]
+
+
+@pytest.fixture(scope="module")
+def client():  # type: ignore[no-untyped-def]
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as c,
+        Client(c) as client,
+    ):
+        yield client
+
+
+@pytest.mark.parametrize("params", CASES, ids=str)
+@pytest.mark.parametrize("chunks", CHUNKS, ids=str)
+def test_equals_in_memory_bit_for_bit(params: dict, chunks: tuple[int, ...]) -> None:
+    x = RNG.normal(size=(3, 37, 29)).astype(np.float32)
+    x[1, 4, 4] = np.nan
+    want = pool(x, **params)
+    with dask.config.set(scheduler="synchronous"):
+        got = dask_pool(da.from_array(x, chunks=chunks), **params)
+        if params.get("return_indices"):
+            values, indices = (g.compute() for g in got)
+            np.testing.assert_array_equal(values, want[0])
+            np.testing.assert_array_equal(indices, want[1])
+        else:
+            result = got.compute()
+            assert result.dtype == want.dtype
+            np.testing.assert_array_equal(result, want)
+
+
+def test_lazy_and_composable() -> None:
+    x = da.from_array(np.arange(64.0).reshape(8, 8), chunks=3)
+    y = dask_pool(x, 2) + 1  # nothing computed yet
+    assert isinstance(y, da.Array)
+    assert y.shape == (4, 4)
+    np.testing.assert_array_equal(y.compute(), pool(np.arange(64.0).reshape(8, 8), 2) + 1)
+
+
+def _folder(root: Path, count: int) -> None:
+    root.mkdir()
+    for i in range(count):
+        Image.fromarray(RNG.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(
+            root / f"{i:02d}.png"
+        )
+    (root / "broken.png").write_text("not an image")
+
+
+def test_folder_mode_on_a_cluster(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    src, out = tmp_path / "in", tmp_path / "out"
+    _folder(src, 6)
+    address = client.scheduler.address
+    args = ["run", str(src), "-o", str(out), "-k", "2", "--dask", address, "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1  # the broken file
+    doc = json.loads(result.stdout)
+    assert doc["summary"] == {**doc["summary"], "done": 6, "failed": 1, "skipped": 0}
+    assert f"Error: {src / 'broken.png'}: named as PNG" in result.stderr
+    for i in range(6):
+        name = f"{i:02d}.png"
+        np.testing.assert_array_equal(
+            mio.load(out / name), pool(mio.load(src / name), 2, axes=(0, 1))
+        )
+    again = CliRunner().invoke(cli, args)  # resume: everything done is skipped
+    assert json.loads(again.stdout)["summary"]["skipped"] == 6
+
+
+def test_array_mode_npy_and_zarr(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    x = RNG.normal(size=(301, 77)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    address = client.scheduler.address
+    runner = CliRunner()
+    base = ["-k", "3", "-s", "2", "-p", "1", "--dask", address, "--memory-limit", "1M"]
+    result = runner.invoke(
+        cli, ["run", str(tmp_path / "x.npy"), *base, "-o", str(tmp_path / "y.zarr")]
+    )
+    assert result.exit_code == 0, result.stderr
+    stored = zarr.open(str(tmp_path / "y.zarr"), mode="r")
+    np.testing.assert_array_equal(stored[:], pool(x, 3, 2, 1))
+    result = runner.invoke(
+        cli,
+        [
+            "run",
+            str(tmp_path / "y.zarr"),
+            "-k",
+            "2",
+            "--dask",
+            address,
+            "-o",
+            str(tmp_path / "z.npy"),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "z.npy"), pool(pool(x, 3, 2, 1), 2))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.npy", "y.zarr", "z.npy"]
+
+
+def test_a_killed_worker_does_not_lose_files(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    src, out = tmp_path / "in", tmp_path / "out"
+    _folder(src, 24)
+    (src / "broken.png").unlink()
+    tasks, _ = discover([str(src)], out)
+    pids = list(client.run(os.getpid).values())
+    killed = []
+
+    def kill_one(outcome: object) -> None:
+        if not killed:
+            os.kill(pids[0], 9)  # a worker dies mid-run; its nanny starts a new one
+            killed.append(time.monotonic())
+
+    outcomes = run_tasks(client, tasks, Settings(PoolOptions(kernel=2)), on_outcome=kill_one)
+    assert killed
+    # A task whose worker died after writing is run again and finds its file there.
+    assert {o.status for o in outcomes} <= {"done", "skipped"}
+    assert len({o.source for o in outcomes}) == 24
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(t.target.name for t in tasks)  # no temporary file left
+    for name in names:
+        assert mio.read(out / name).single().shape == (32, 32, 3)
+
+
+def test_missing_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    np.save(tmp_path / "x.npy", np.zeros((4, 4)))
+    result = CliRunner().invoke(
+        cli, ["run", str(tmp_path / "x.npy"), "--dask", "local", "-o", str(tmp_path / "y.npy")]
+    )
+    assert result.exit_code == 1
+    assert "install the extra: pip install 'maxpool-cli[dask]'" in result.stderr

@@ -21,7 +21,7 @@ from .batch import Outcome, Task, process
 from .errors import FileFormatError, MaxpoolError, ParameterError, about_file
 from .io.atomic import atomic_write
 from .job import ArrayReport, Settings, geometry_kwargs
-from .out_of_core import NpyLayout, read_layout
+from .out_of_core import NpyLayout, band_rows, pool_band, read_layout
 
 EXTRA = "pip install 'maxpool-cli[dask]'"
 
@@ -85,7 +85,17 @@ def run_tasks(
                 break
     finally:
         client.cancel([f for f in futures if not f.done()])
+    if len(outcomes) == len(tasks):
+        _sweep_temporaries(tasks)
     return outcomes
+
+
+def _sweep_temporaries(tasks: list[Task]) -> None:
+    """Remove the temporary files of writes that a killed worker could not clean up (its
+    task ran again elsewhere), once every task has finished."""
+    for task in tasks:
+        for stale in task.target.parent.glob(f".{task.target.name}.*.part"):
+            stale.unlink(missing_ok=True)
 
 
 def _npy_block(path: str, layout: NpyLayout, start: int, stop: int) -> np.ndarray:
@@ -139,14 +149,52 @@ def pool_array(
     kwargs = options.for_pool()
     try:
         geometry = pool_geometry(x.shape, **geometry_kwargs(kwargs))
-        y = dask_pool(x, **kwargs)
+        layout = read_layout(source) if source.suffix != ".zarr" else None
+        by_bands = layout is not None and geometry.axes[0] == 0
+        if by_bands:
+            y = _bands_from_file(source, layout, geometry, options, chunk_bytes)
+        else:
+            y = dask_pool(x, **kwargs)
     except MaxpoolError as e:
         raise about_file(e, source) from e
     if target.suffix == ".zarr":
         _write_zarr(client, y, target, settings.overwrite)
+    elif by_bands:
+        _write_npy_on_workers(client, y, target, settings.overwrite)
     else:
         _write_npy(client, y, target, settings.overwrite)
     return [ArrayReport("array", x.shape, str(x.dtype), y.shape, str(y.dtype), geometry)]
+
+
+def _bands_from_file(
+    source: Path, layout: NpyLayout, geometry: Any, options: Any, chunk_bytes: int
+) -> Any:
+    """The output as a Dask array of bands, each read and pooled by one task straight from
+    the file (the rows it needs, halo included): nothing moves between workers."""
+    import dask
+    import dask.array as da
+
+    from .engine import result_dtype
+
+    first = geometry.per_axis[0]
+    rows = band_rows(geometry, layout, chunk_bytes)
+    out_dtype = result_dtype(layout.dtype, options.op)
+    bands = []
+    for lo in range(0, first.out, rows):
+        hi = min(first.out, lo + rows)
+        task = dask.delayed(_pool_band_task, pure=True)(
+            str(source), layout, geometry, lo, hi, options
+        )
+        shape = (hi - lo, *geometry.output_shape[1:])
+        bands.append(da.from_delayed(task, shape, dtype=out_dtype))
+    return da.concatenate(bands, axis=0)
+
+
+def _pool_band_task(
+    path: str, layout: NpyLayout, geometry: Any, lo: int, hi: int, options: Any
+) -> np.ndarray:
+    with open(path, "rb") as src:
+        return pool_band(src, layout, geometry, lo, hi, options)
 
 
 def _write_zarr(client: Any, y: Any, target: Path, overwrite: bool) -> None:
@@ -163,16 +211,56 @@ def _write_zarr(client: Any, y: Any, target: Path, overwrite: bool) -> None:
 
 
 def _write_npy(client: Any, y: Any, target: Path, overwrite: bool) -> None:
-    """Compute the output one band of blocks at a time and write it in order, atomically."""
+    """Compute the output's bands on the workers, all at once, and write each at its place
+    in the output file as it arrives; the file is renamed into place when all are there."""
+    distributed = _require()
+    row = int(np.prod(y.shape[1:], dtype=np.int64)) * y.dtype.itemsize
+    starts = np.cumsum((0, *y.chunks[0][:-1])).tolist()
     with atomic_write(target, overwrite=overwrite) as out:
-        np.lib.format.write_array_header_1_0(
-            out,
-            {
-                "descr": np.lib.format.dtype_to_descr(y.dtype),
-                "fortran_order": False,
-                "shape": y.shape,
-            },
-        )
-        for i in range(y.numblocks[0]):
-            data = client.compute(y.blocks[i]).result()
-            out.write(np.ascontiguousarray(data).tobytes())
+        header = {"descr": np.lib.format.dtype_to_descr(y.dtype), "fortran_order": False}
+        np.lib.format.write_array_header_1_0(out, {**header, "shape": y.shape})
+        data_start = out.tell()
+        out.truncate(data_start + row * y.shape[0])
+        futures = client.compute([y.blocks[i] for i in range(y.numblocks[0])])
+        where = {future.key: start for future, start in zip(futures, starts)}
+        try:
+            for future in distributed.as_completed(futures):
+                band = np.ascontiguousarray(future.result())
+                out.seek(data_start + where[future.key] * row)
+                out.write(band.tobytes())
+                future.release()
+        finally:
+            client.cancel([f for f in futures if not f.done()])
+
+
+def _write_band(band: np.ndarray, path: str, offset: int) -> int:
+    """Write one band at its place in the output file (on the worker that pooled it)."""
+    data = np.ascontiguousarray(band)
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(memoryview(data).cast("B"))
+    return data.nbytes
+
+
+def _write_npy_on_workers(client: Any, y: Any, target: Path, overwrite: bool) -> None:
+    """The workers write their bands straight into the output file (shared storage: a local
+    cluster, or a folder every worker sees), which is renamed into place when all are done."""
+    import dask
+
+    row = int(np.prod(y.shape[1:], dtype=np.int64)) * y.dtype.itemsize
+    starts = np.cumsum((0, *y.chunks[0][:-1])).tolist()
+    with atomic_write(target, overwrite=overwrite) as out:
+        header = {"descr": np.lib.format.dtype_to_descr(y.dtype), "fortran_order": False}
+        np.lib.format.write_array_header_1_0(out, {**header, "shape": y.shape})
+        data_start = out.tell()
+        out.truncate(data_start + row * y.shape[0])
+        out.flush()
+        writes = [
+            dask.delayed(_write_band)(y.blocks[i], out.name, data_start + start * row)
+            for i, start in enumerate(starts)
+        ]
+        written = sum(client.compute(writes, sync=True))
+        if written != row * y.shape[0]:
+            raise FileFormatError(
+                f"{target}: the workers wrote {written} bytes, expected {row * y.shape[0]}"
+            )

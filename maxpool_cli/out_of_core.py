@@ -115,6 +115,36 @@ def _write_header(out: BinaryIO, shape: tuple[int, ...], dtype: np.dtype, fortra
     np.lib.format.write_array_header_1_0(out, header)
 
 
+def band_rows(geometry: PoolGeometry, layout: NpyLayout, memory_limit: int) -> int:
+    """How many outputs of the first pooled axis one band may hold within the budget."""
+    first = geometry.per_axis[0]
+    lead = math.prod(geometry.input_shape[: first.axis])
+    in_row = math.prod(geometry.input_shape[first.axis + 1 :])
+    out_row = math.prod(geometry.output_shape[first.axis + 1 :])
+    # A band holds its input rows and its pooled rows, with room for the engine's work.
+    row_cost = lead * (first.stride * in_row * layout.dtype.itemsize + 3 * out_row * 8)
+    halo = lead * first.span * in_row * layout.dtype.itemsize
+    return max(1, (memory_limit // 2 - halo) // max(1, row_cost))
+
+
+def pool_band(
+    src: BinaryIO, layout: NpyLayout, geometry: PoolGeometry, lo: int, hi: int, options: PoolOptions
+) -> np.ndarray:
+    """Outputs ``lo..hi-1`` of the first pooled axis, from the input rows they need only."""
+    first = geometry.per_axis[0]
+    lead = math.prod(geometry.input_shape[: first.axis])  # blocks before the first pooled axis
+    in_row = math.prod(geometry.input_shape[first.axis + 1 :])  # cells per row of that axis
+    start, _, band = band_geometry(geometry, lo, hi)
+    slab = np.empty(band.input_shape, dtype=layout.dtype)
+    blocks = slab.reshape(lead, -1)
+    for b in range(lead):
+        src.seek(layout.offset + (b * first.size + start) * in_row * layout.dtype.itemsize)
+        if src.readinto(memoryview(blocks[b]).cast("B")) != blocks[b].nbytes:
+            raise FileFormatError("truncated while reading")
+    result = pool_on(slab, band, options.op, options.pad_value, options.count_pad, options.nan)
+    return np.asarray(result)
+
+
 def _pool_bands(
     src: BinaryIO,
     out: BinaryIO,
@@ -124,31 +154,14 @@ def _pool_bands(
     options: PoolOptions,
     memory_limit: int,
 ) -> None:
-    shape = geometry.input_shape
     first = geometry.per_axis[0]
-    lead = math.prod(shape[: first.axis])  # the blocks before the first pooled axis
-    in_row = math.prod(shape[first.axis + 1 :])  # cells per row of the first pooled axis
-    out_shape = geometry.output_shape
-    out_row = math.prod(out_shape[first.axis + 1 :])
+    lead = math.prod(geometry.input_shape[: first.axis])
+    out_row = math.prod(geometry.output_shape[first.axis + 1 :])
     out_dtype = result_dtype(layout.dtype, options.op)
-    # A band holds its input rows and its pooled rows, with room for the engine's work.
-    row_cost = lead * (first.stride * in_row * layout.dtype.itemsize + 3 * out_row * 8)
-    halo = lead * first.span * in_row * layout.dtype.itemsize
-    rows = max(1, (memory_limit // 2 - halo) // max(1, row_cost))
+    rows = band_rows(geometry, layout, memory_limit)
     for lo in range(0, first.out, rows):
         hi = min(first.out, lo + rows)
-        start, _, band = band_geometry(geometry, lo, hi)
-        slab = np.empty(band.input_shape, dtype=layout.dtype)
-        blocks = slab.reshape(lead, -1)
-        for b in range(lead):
-            src.seek(layout.offset + (b * first.size + start) * in_row * layout.dtype.itemsize)
-            if src.readinto(memoryview(blocks[b]).cast("B")) != blocks[b].nbytes:
-                raise FileFormatError("truncated while reading")
-        pooled = np.asarray(
-            pool_on(slab, band, options.op, options.pad_value, options.count_pad, options.nan)
-        )
-        del slab, blocks
-        pooled_blocks = pooled.reshape(lead, -1)
+        pooled_blocks = pool_band(src, layout, geometry, lo, hi, options).reshape(lead, -1)
         for b in range(lead):
             out.seek(data_start + (b * first.out + lo) * out_row * out_dtype.itemsize)
             out.write(memoryview(np.ascontiguousarray(pooled_blocks[b])).cast("B"))

@@ -19,11 +19,12 @@ def atomic_write(path: Path, overwrite: bool = False) -> Iterator[BinaryIO]:
     """
     folder = path.parent
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    os.close(fd)  # reopened by name below, so that the file object knows its path
     tmp = Path(tmp_name)
     try:
         # mkstemp makes the file private (0600); an output gets the usual mode for new files.
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
+        os.chmod(tmp, 0o666 & ~_umask())
+        with tmp.open("r+b") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -255,9 +255,11 @@ def _write_npy_on_workers(client: Any, y: Any, target: Path, overwrite: bool) ->
         data_start = out.tell()
         out.truncate(data_start + row * y.shape[0])
         out.flush()
+        # to_delayed: one object per band, each with only its own part of the graph.
+        bands = y.to_delayed().ravel()
         writes = [
-            dask.delayed(_write_band)(y.blocks[i], out.name, data_start + start * row)
-            for i, start in enumerate(starts)
+            dask.delayed(_write_band)(band, out.name, data_start + start * row)
+            for band, start in zip(bands, starts)
         ]
         written = sum(client.compute(writes, sync=True))
         if written != row * y.shape[0]:

@@ -80,7 +80,8 @@ def pool(
             if a not in geom.axes:
                 slices[a] = slice(*ranges[a])
         local = _with_other_axes(local, ranges, geom)
-        slab = x[tuple(slices)]
+        # One chunk, as one delayed object: its graph holds only the chunks it reads.
+        slab = x[tuple(slices)].rechunk(-1).to_delayed().ravel()[0]
         starts = [slices[a].start for a in geom.axes]
         task = dask.delayed(_pool_block, pure=True)(slab, local, starts, geom, options)
         shape = tuple(hi - lo for lo, hi in ranges)

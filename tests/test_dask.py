@@ -169,3 +169,14 @@ def test_missing_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
     )
     assert result.exit_code == 1
     assert "install the extra: pip install 'maxpool-cli[dask]'" in result.stderr
+
+
+def test_info_reads_zarr(tmp_path: Path) -> None:
+    store = zarr.create_array(str(tmp_path / "a.zarr"), shape=(6, 8), chunks=(3, 4), dtype="int32")
+    store[:] = np.arange(48).reshape(6, 8)
+    result = CliRunner().invoke(cli, ["info", str(tmp_path / "a.zarr"), "--json"])
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["format"] == "zarr"
+    assert record["arrays"][0]["input_range"] == [0, 47]
+    assert record["arrays"][0]["output_shape"] == [3, 4]

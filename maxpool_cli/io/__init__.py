@@ -45,6 +45,10 @@ def read(
         data = (stdin or sys.stdin.buffer).read()
         return _read_stream(io.BytesIO(data), "<stdin>", len(data), None, None, key, max_pixels)
     path = Path(source)
+    if path.is_dir() and path.suffix == ".zarr":
+        from .arrays import read_zarr
+
+        return Document(str(path), "zarr", {"array": read_zarr(path, str(path))})
     try:
         with path.open("rb") as f:
             size = os.fstat(f.fileno()).st_size

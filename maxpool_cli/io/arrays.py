@@ -93,6 +93,22 @@ def read_npz(f: BinaryIO, name: str, key: str | None = None) -> dict[str, np.nda
         return arrays
 
 
+def read_zarr(path: Path, name: str) -> np.ndarray:
+    """A Zarr array (the ``[dask]`` extra brings zarr), read whole after a memory check."""
+    try:
+        import zarr
+    except ImportError:
+        raise FileFormatError(
+            f"{name}: reading Zarr needs the extra: pip install 'maxpool-cli[dask]'"
+        ) from None
+    try:
+        array = zarr.open_array(str(path), mode="r")
+    except Exception as e:  # zarr raises many kinds for a folder that is not a store
+        raise FileFormatError(f"{name}: not a readable Zarr array: {_first_line(e)}") from e
+    check_fits(name, math.prod(array.shape) * array.dtype.itemsize, f"a {array.shape} array")
+    return np.asarray(array[...])
+
+
 def read_csv(data: bytes, name: str) -> np.ndarray:
     """A matrix of numbers from CSV or whitespace-separated text (int64 if all are integers).
 

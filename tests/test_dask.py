@@ -55,20 +55,20 @@ def client():  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("params", CASES, ids=str)
 @pytest.mark.parametrize("chunks", CHUNKS, ids=str)
-def test_equals_in_memory_bit_for_bit(params: dict, chunks: tuple[int, ...]) -> None:
+def test_equals_in_memory_bit_for_bit(client, params: dict, chunks: tuple[int, ...]) -> None:  # type: ignore[no-untyped-def]
+    """On the cluster's worker processes, chunk sizes that do not divide the array."""
     x = RNG.normal(size=(3, 37, 29)).astype(np.float32)
     x[1, 4, 4] = np.nan
     want = pool(x, **params)
-    with dask.config.set(scheduler="synchronous"):
-        got = dask_pool(da.from_array(x, chunks=chunks), **params)
-        if params.get("return_indices"):
-            values, indices = (g.compute() for g in got)
-            np.testing.assert_array_equal(values, want[0])
-            np.testing.assert_array_equal(indices, want[1])
-        else:
-            result = got.compute()
-            assert result.dtype == want.dtype
-            np.testing.assert_array_equal(result, want)
+    got = dask_pool(da.from_array(x, chunks=chunks), **params)
+    if params.get("return_indices"):
+        values, indices = client.compute(list(got), sync=True)
+        np.testing.assert_array_equal(values, want[0])
+        np.testing.assert_array_equal(indices, want[1])
+    else:
+        result = client.compute(got, sync=True)
+        assert result.dtype == want.dtype
+        np.testing.assert_array_equal(result, want)
 
 
 def test_lazy_and_composable() -> None:
@@ -76,7 +76,8 @@ def test_lazy_and_composable() -> None:
     y = dask_pool(x, 2) + 1  # nothing computed yet
     assert isinstance(y, da.Array)
     assert y.shape == (4, 4)
-    np.testing.assert_array_equal(y.compute(), pool(np.arange(64.0).reshape(8, 8), 2) + 1)
+    with dask.config.set(scheduler="synchronous"):
+        np.testing.assert_array_equal(y.compute(), pool(np.arange(64.0).reshape(8, 8), 2) + 1)
 
 
 def _folder(root: Path, count: int) -> None:

@@ -88,16 +88,20 @@ def files_per_second(count: int, work: Path) -> None:
     print(f"  loop / -j 1 = {loop / one:.2f}x (target <= 1.2x): {loop / one <= 1.2}")
 
 
-def peak_rss(gib: float, work: Path) -> None:
+def make_npy(path: Path, gib: float) -> None:
+    """A float32 .npy of about ``gib`` GiB of random values, written without holding it."""
     rows = int(gib * 2**30 / (8192 * 4))
-    big = work / "big.npy"
-    array = np.lib.format.open_memmap(big, mode="w+", dtype=np.float32, shape=(rows, 8192))
+    array = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(rows, 8192))
     rng = np.random.default_rng(1)
     for start in range(0, rows, 4096):
         stop = min(rows, start + 4096)
         array[start:stop] = rng.random((stop - start, 8192), dtype=np.float32)
     array.flush()
-    del array
+
+
+def peak_rss(gib: float, work: Path) -> None:
+    big = work / "big.npy"
+    make_npy(big, gib)
     size = big.stat().st_size
     command = [
         sys.executable, "-m", "maxpool_cli", "run", str(big), "-k", "3", "-s", "2",

@@ -19,16 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import psutil
-
-
-def make_npy(path: Path, gib: float) -> None:
-    rows = int(gib * 2**30 / (8192 * 4))
-    array = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(rows, 8192))
-    rng = np.random.default_rng(1)
-    for start in range(0, rows, 4096):
-        stop = min(rows, start + 4096)
-        array[start:stop] = rng.random((stop - start, 8192), dtype=np.float32)
-    array.flush()
+from bench_batch import make_npy  # the same generated file
 
 
 def measure(command: list[str]) -> tuple[float, float, float]:

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -210,17 +210,23 @@ def _write_zarr(client: Any, y: Any, target: Path, overwrite: bool) -> None:
         raise
 
 
+def _start_npy(out: BinaryIO, y: Any) -> tuple[int, int, list[int]]:
+    """Write the header of ``y`` as ``.npy`` and size the file; return where the data
+    starts, the bytes of one row of the first axis, and the first row of each band."""
+    row = int(np.prod(y.shape[1:], dtype=np.int64)) * y.dtype.itemsize
+    header = {"descr": np.lib.format.dtype_to_descr(y.dtype), "fortran_order": False}
+    np.lib.format.write_array_header_1_0(out, {**header, "shape": y.shape})
+    data_start = out.tell()
+    out.truncate(data_start + row * y.shape[0])
+    return data_start, row, np.cumsum((0, *y.chunks[0][:-1])).tolist()
+
+
 def _write_npy(client: Any, y: Any, target: Path, overwrite: bool) -> None:
     """Compute the output's bands on the workers, all at once, and write each at its place
     in the output file as it arrives; the file is renamed into place when all are there."""
     distributed = _require()
-    row = int(np.prod(y.shape[1:], dtype=np.int64)) * y.dtype.itemsize
-    starts = np.cumsum((0, *y.chunks[0][:-1])).tolist()
     with atomic_write(target, overwrite=overwrite) as out:
-        header = {"descr": np.lib.format.dtype_to_descr(y.dtype), "fortran_order": False}
-        np.lib.format.write_array_header_1_0(out, {**header, "shape": y.shape})
-        data_start = out.tell()
-        out.truncate(data_start + row * y.shape[0])
+        data_start, row, starts = _start_npy(out, y)
         futures = client.compute([y.blocks[i] for i in range(y.numblocks[0])])
         where = {future.key: start for future, start in zip(futures, starts)}
         try:
@@ -247,13 +253,8 @@ def _write_npy_on_workers(client: Any, y: Any, target: Path, overwrite: bool) ->
     cluster, or a folder every worker sees), which is renamed into place when all are done."""
     import dask
 
-    row = int(np.prod(y.shape[1:], dtype=np.int64)) * y.dtype.itemsize
-    starts = np.cumsum((0, *y.chunks[0][:-1])).tolist()
     with atomic_write(target, overwrite=overwrite) as out:
-        header = {"descr": np.lib.format.dtype_to_descr(y.dtype), "fortran_order": False}
-        np.lib.format.write_array_header_1_0(out, {**header, "shape": y.shape})
-        data_start = out.tell()
-        out.truncate(data_start + row * y.shape[0])
+        data_start, row, starts = _start_npy(out, y)
         out.flush()
         # to_delayed: one object per band, each with only its own part of the graph.
         bands = y.to_delayed().ravel()

@@ -46,7 +46,7 @@ CHUNKS = [(1, 7, 5), (3, 10, 29), (2, 37, 3), (3, 37, 29)]
 def client():  # type: ignore[no-untyped-def]
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as c,
         Client(c) as client,
     ):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import click
 
 from ._version import __version__
-from .errors import MaxpoolError, ParameterError
+from .errors import FileFormatError, MaxpoolError, ParameterError
 from .formats import FORMATS
 from .options import INT_LIST, pooling_options
 from .pool_options import PoolOptions
@@ -218,9 +218,8 @@ def _run_array_on_dask(
 
     check_output(source, output)
     workers = jobs or os.cpu_count() or 1
-    chunk = max(1 << 20, settings.memory_limit // (4 * workers))
     with cluster.client_for(address or "local", workers) as client:
-        arrays = cluster.pool_array(client, Path(source), Path(output), settings, chunk)
+        arrays = cluster.pool_array(client, Path(source), Path(output), settings, workers)
     if as_json:
         from .report import reports_record
 
@@ -251,6 +250,9 @@ def _run_one(
     for target in (output, indices):
         if target is not None:
             check_output(source, target)
+            if target != STDIO and not settings.overwrite and Path(target).exists():
+                # Before any work, so that no output is written when another cannot be.
+                raise FileFormatError(f"{target}: already exists; pass --overwrite to replace it")
     if needs_out_of_core(source, settings.memory_limit):
         if output is None or output == STDIO or indices is not None:
             raise ParameterError(

@@ -134,9 +134,13 @@ def lazy_array(source: Path, chunk_bytes: int) -> Any:
 
 
 def pool_array(
-    client: Any, source: Path, target: Path, settings: Settings, chunk_bytes: int
+    client: Any, source: Path, target: Path, settings: Settings, workers: int
 ) -> list[ArrayReport]:
-    """Pool one large array on the cluster into a ``.npy`` file or a Zarr store, atomically."""
+    """Pool one large array on the cluster into a ``.npy`` file or a Zarr store, atomically.
+
+    Each task takes about a quarter of a worker's share of the memory limit.
+    """
+    chunk_bytes = max(1 << 20, settings.memory_limit // (4 * workers))
     from .dask import pool as dask_pool
     from .engine import pool_geometry
 

@@ -131,3 +131,13 @@ def test_adaptive_by_hand() -> None:
     assert adaptive_pool(np.ones((3, 3), dtype=np.uint8), 2, op="avg").dtype == np.float64
     with pytest.raises(ParameterError, match=r"output_size: expected integers >= 1"):
         adaptive_pool(x, 0)
+
+
+def test_empty_batches_go_through_every_function() -> None:
+    x = np.zeros((0, 4, 4), dtype=np.float32)
+    for op in ("max", "min", "avg", "sum"):
+        assert pool(x, 2, op=op).shape == (0, 2, 2)
+        assert pool_backward(np.zeros((0, 2, 2), np.float32), x, 2, op=op).shape == (0, 4, 4)
+    y, i = pool(x, 2, return_indices=True)
+    assert unpool(y, i, (4, 4)).shape == (0, 4, 4)
+    assert adaptive_pool(x, 3, return_indices=True)[1].shape == (0, 3, 3)

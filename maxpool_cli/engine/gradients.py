@@ -21,7 +21,8 @@ from .kernels import NanPolicy, Op, pool
 def _to_end(array: np.ndarray, axes: Sequence[int]) -> np.ndarray:
     """The pooled axes moved last and flattened: shape (others..., prod(pooled))."""
     moved = np.moveaxis(array, list(axes), list(range(array.ndim - len(axes), array.ndim)))
-    return moved.reshape(*moved.shape[: array.ndim - len(axes)], -1)
+    lead = moved.shape[: array.ndim - len(axes)]
+    return moved.reshape(*lead, math.prod(moved.shape[len(lead) :]))  # (-1 fails when empty)
 
 
 def _from_end(flat: np.ndarray, shape: tuple[int, ...], axes: Sequence[int]) -> np.ndarray:

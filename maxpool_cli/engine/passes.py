@@ -144,13 +144,19 @@ def _tap_loop(
     elif second is None:
         target[...] = tap(first, a, b)
     else:
-        # dtype: a sum of uint8 cells must add in the accumulator's type, not wrap in uint8.
-        combine(tap(first, a, b), tap(second, a, b), out=target, dtype=dst.dtype)
+        combine(tap(first, a, b), tap(second, a, b), **_into(target))
     for j, (a, b) in enumerate(clipped):
         if j in (first, second) or a == b:
             continue
         target = dst[along(g.axis, slice(a - base, b - base))]
-        combine(target, tap(j, a, b), out=target)
+        combine(target, tap(j, a, b), **_into(target))
+
+
+def _into(target: np.ndarray) -> dict[str, object]:
+    """Ufunc arguments that compute in, and write into, the accumulator's dtype: uint8 cells
+    add up as int64 rather than wrapping in uint8, and uint64 into the int64 that sums are
+    (NumPy would otherwise pick float64 for uint64 with int64)."""
+    return {"out": target, "dtype": target.dtype, "casting": "unsafe"}
 
 
 def _gather_fits(src: np.ndarray, dst: np.ndarray, g: AxisGeometry) -> bool:
@@ -195,9 +201,9 @@ def _shift_and_gather(
         offset = start + j * g.dilation
         return source[:, offset : offset + count]
 
-    combine(tap(0), tap(1), out=every, dtype=every.dtype)
+    combine(tap(0), tap(1), **_into(every))
     for j in range(2, g.kernel):
-        combine(every, tap(j), out=every)
+        combine(every, tap(j), **_into(every))
     # One strided copy per element of the cell: each is one long loop, where copying the
     # cells whole would loop a few bytes at a time.
     for e in range(cell):

@@ -123,6 +123,11 @@ def lazy_array(source: Path, chunk_bytes: int) -> Any:
         raise FileFormatError(f"{source}: array mode reads .npy and Zarr arrays only")
     if layout.fortran or not layout.shape:
         raise FileFormatError(f"{source}: array mode reads C-order arrays of 1 or more dimensions")
+    if source.stat().st_size - layout.offset < layout.nbytes:
+        raise FileFormatError(
+            f"{source}: truncated: its header declares {layout.shape} {layout.dtype} but the "
+            f"file is shorter"
+        )
     row = max(1, int(np.prod(layout.shape[1:], dtype=np.int64)) * layout.dtype.itemsize)
     rows = max(1, chunk_bytes // row)
     blocks = []
@@ -140,10 +145,10 @@ def pool_array(
 
     Each task takes about a quarter of a worker's share of the memory limit.
     """
-    chunk_bytes = max(1 << 20, settings.memory_limit // (4 * workers))
     from .dask import pool as dask_pool
     from .engine import pool_geometry
 
+    chunk_bytes = max(1 << 20, settings.memory_limit // (4 * workers))
     options = settings.options
     if options.adaptive is not None:
         raise ParameterError("--dask: array mode pools fixed windows; expected no --output-size")

@@ -181,3 +181,15 @@ def test_info_reads_zarr(tmp_path: Path) -> None:
     assert record["format"] == "zarr"
     assert record["arrays"][0]["input_range"] == [0, 47]
     assert record["arrays"][0]["output_shape"] == [3, 4]
+
+
+def test_array_mode_refuses_a_truncated_file(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    src = tmp_path / "x.npy"
+    np.save(src, np.zeros((100, 10)))
+    src.write_bytes(src.read_bytes()[:-80])
+    result = CliRunner().invoke(
+        cli, ["run", str(src), "-o", str(tmp_path / "y.npy"), "--dask", client.scheduler.address]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {src}: truncated")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.npy"]

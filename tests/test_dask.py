@@ -53,22 +53,36 @@ def client():  # type: ignore[no-untyped-def]
         yield client
 
 
-@pytest.mark.parametrize("params", CASES, ids=str)
-@pytest.mark.parametrize("chunks", CHUNKS, ids=str)
-def test_equals_in_memory_bit_for_bit(client, params: dict, chunks: tuple[int, ...]) -> None:  # type: ignore[no-untyped-def]
-    """On the cluster's worker processes, chunk sizes that do not divide the array."""
+def _check(params: dict, chunks: tuple[int, ...], compute) -> None:  # type: ignore[no-untyped-def]
     x = RNG.normal(size=(3, 37, 29)).astype(np.float32)
     x[1, 4, 4] = np.nan
     want = pool(x, **params)
     got = dask_pool(da.from_array(x, chunks=chunks), **params)
     if params.get("return_indices"):
-        values, indices = client.compute(list(got), sync=True)
+        values, indices = compute(list(got))
         np.testing.assert_array_equal(values, want[0])
         np.testing.assert_array_equal(indices, want[1])
     else:
-        result = client.compute(got, sync=True)
+        (result,) = compute([got])
         assert result.dtype == want.dtype
         np.testing.assert_array_equal(result, want)
+
+
+@pytest.mark.parametrize("params", CASES, ids=str)
+@pytest.mark.parametrize("chunks", CHUNKS, ids=str)
+def test_equals_in_memory_bit_for_bit(params: dict, chunks: tuple[int, ...]) -> None:
+    """Every option and chunk sizes that do not divide the array (in-process scheduler)."""
+    _check(params, chunks, lambda arrays: dask.compute(*arrays, scheduler="synchronous"))
+
+
+@pytest.mark.parametrize(
+    ("params", "chunks"),
+    [(CASES[1], CHUNKS[0]), (CASES[4], CHUNKS[2]), (CASES[6], CHUNKS[1])],
+    ids=str,
+)
+def test_equals_in_memory_on_the_cluster(client, params: dict, chunks: tuple[int, ...]) -> None:  # type: ignore[no-untyped-def]
+    """The same on the cluster's worker processes."""
+    _check(params, chunks, lambda arrays: client.compute(arrays, sync=True))
 
 
 def test_lazy_and_composable() -> None:

@@ -84,14 +84,15 @@ def pool_file(
             f"file is shorter"
         )
     try:
+        kwargs = options.for_pool()  # (kernel None means 2, as everywhere)
         geometry = pool_geometry(
             layout.shape,
-            options.kernel,
-            options.stride,
-            options.padding,
-            options.dilation,
-            options.ceil_mode,
-            options.axes,
+            kwargs["kernel"],
+            kwargs["stride"],
+            kwargs["padding"],
+            kwargs["dilation"],
+            kwargs["ceil_mode"],
+            kwargs["axes"],
         )
         stored = mirror(geometry) if layout.fortran else geometry
         out_dtype = result_dtype(layout.dtype, options.op)

@@ -175,6 +175,12 @@ def test_large_npy_goes_out_of_core(tmp_path: Path) -> None:
     printed = runner.invoke(cli, [*args, "--memory-limit", "20K"])
     assert printed.exit_code == 2
     assert "expected -o FILE.npy" in printed.stderr
+    default = runner.invoke(  # the default kernel, as the other paths have it
+        cli,
+        ["run", str(tmp_path / "big.npy"), "-o", str(tmp_path / "d.npy"), "--memory-limit", "20K"],
+    )
+    assert default.exit_code == 0, default.stderr
+    np.testing.assert_array_equal(np.load(tmp_path / "d.npy"), pool(x, 2))
     as_png = runner.invoke(cli, [*args, "--memory-limit", "20K", "-o", str(tmp_path / "s.png")])
     assert as_png.exit_code == 1
     assert "out of core, which writes .npy only" in as_png.stderr

@@ -26,9 +26,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from maxpool_cli.batch import discover, run_tasks
-from maxpool_cli.job import Settings
-from maxpool_cli.pool_options import PoolOptions
+from maxpool_cli.jobs.batch import discover, run_tasks
+from maxpool_cli.jobs.options import PoolOptions, Settings
 
 
 def make_pngs(folder: Path, count: int) -> None:

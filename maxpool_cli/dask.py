@@ -16,9 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from .engine import pool_geometry, pool_on, result_dtype
-from .engine.geometry import IntOrSeq, Padding, PoolGeometry, block_geometry
-from .engine.kernels import NanPolicy, Op, _check_dtype, check_choices
+from .engine import (
+    IntOrSeq,
+    NanPolicy,
+    Op,
+    Padding,
+    PoolGeometry,
+    block_geometry,
+    check_choices,
+    check_dtype,
+    pool_geometry,
+    pool_on,
+    result_dtype,
+)
 from .errors import MaxpoolError, ParameterError
 
 try:
@@ -62,7 +72,7 @@ def pool(
     """
     if not isinstance(x, da.Array):
         x = da.from_array(np.asarray(x))
-    _check_dtype(np.empty(0, dtype=x.dtype))
+    check_dtype(np.empty(0, dtype=x.dtype))
     check_choices(op, nan, return_indices)
     if count_pad and op != "avg":
         raise ParameterError(f"count_pad: only applies to op='avg', got op={op!r}")

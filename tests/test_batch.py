@@ -17,8 +17,8 @@ from PIL import Image
 
 from maxpool_cli import io as mio
 from maxpool_cli import pool
-from maxpool_cli.batch import discover
 from maxpool_cli.cli import cli
+from maxpool_cli.jobs.batch import discover
 
 RNG = np.random.default_rng(5)
 

@@ -174,7 +174,7 @@ def test_interrupt_exits_130(runner: CliRunner, monkeypatch: pytest.MonkeyPatch)
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("maxpool_cli.job.pool_document", interrupted)
+    monkeypatch.setattr("maxpool_cli.jobs.one_file.pool_document", interrupted)
     result = runner.invoke(cli, ["run", str(CLASSIC)])
     assert result.exit_code == 130
     assert result.stderr == "Error: interrupted\n"
@@ -186,7 +186,7 @@ def test_unexpected_errors_are_one_line_too(
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr("maxpool_cli.job.pool_document", broken)
+    monkeypatch.setattr("maxpool_cli.jobs.one_file.pool_document", broken)
     result = runner.invoke(cli, ["run", str(CLASSIC)])
     assert result.exit_code == 1
     assert result.stderr == (

@@ -22,12 +22,11 @@ from distributed import Client, LocalCluster
 
 from maxpool_cli import io as mio
 from maxpool_cli import pool
-from maxpool_cli.batch import discover
 from maxpool_cli.cli import cli
-from maxpool_cli.cluster import run_tasks
 from maxpool_cli.dask import pool as dask_pool
-from maxpool_cli.job import Settings
-from maxpool_cli.pool_options import PoolOptions
+from maxpool_cli.jobs.batch import discover
+from maxpool_cli.jobs.on_dask import run_tasks
+from maxpool_cli.jobs.options import PoolOptions, Settings
 
 RNG = np.random.default_rng(8)
 CASES = [

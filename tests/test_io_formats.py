@@ -12,8 +12,8 @@ from PIL import Image
 from maxpool_cli import FileFormatError, pool
 from maxpool_cli import io as mio
 from maxpool_cli.io import arrays as array_io
-from maxpool_cli.job import pool_document
-from maxpool_cli.pool_options import PoolOptions
+from maxpool_cli.jobs.one_file import pool_document
+from maxpool_cli.jobs.options import PoolOptions
 
 RNG = np.random.default_rng(3)
 SIZE = (9, 7)  # width, height: odd, so k=2 pooling drops a row and a column

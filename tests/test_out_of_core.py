@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from maxpool_cli import FileFormatError, pool, pool_geometry
 from maxpool_cli.engine import band_geometry, passes, pool_on
-from maxpool_cli.out_of_core import pool_file
-from maxpool_cli.pool_options import PoolOptions
-from maxpool_cli.sizes import parse_size
+from maxpool_cli.io.sizes import parse_size
+from maxpool_cli.jobs.options import PoolOptions
+from maxpool_cli.jobs.out_of_core import pool_file
 
 RNG = np.random.default_rng(11)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from rich.console import Console
 
-from maxpool_cli import pool_geometry, render
+from maxpool_cli import pool_geometry
+from maxpool_cli.cli import render
 
 
 def _text(renderable: object, width: int = 100) -> str:

@@ -19,10 +19,10 @@ from .kernels import (
     NanPolicy,
     Op,
     PoolResult,
-    _check_dtype,
-    _sum_dtype,
     check_choices,
+    check_dtype,
     result_dtype,
+    sum_dtype,
 )
 
 
@@ -105,7 +105,7 @@ def adaptive_pool(
     array([1.5, 4.5, 7.5])
     """
     arr = np.asarray(x)
-    _check_dtype(arr)
+    check_dtype(arr)
     check_choices(op, nan, return_indices)
     pooled, sizes = _axes_and_sizes(arr.shape, output_size, axes)
     ignore_nan = nan == "ignore" and arr.dtype.kind == "f"
@@ -177,7 +177,7 @@ def _adaptive_pass(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """One axis: a loop over its output positions (not over cells), each a vectorized reduce."""
     windows = adaptive_windows(src.shape[axis], out)
-    work = src.dtype if op in ("max", "min") else _sum_dtype(src.dtype, op)
+    work = src.dtype if op in ("max", "min") else sum_dtype(src.dtype, op)
     shape = list(src.shape)
     shape[axis] = out
     values = np.empty(shape, dtype=work)

@@ -88,7 +88,7 @@ def pool(
     (array([-3., -1.]), array([0, 1]))
     """
     arr = np.asarray(x)
-    _check_dtype(arr)
+    check_dtype(arr)
     check_choices(op, nan, return_indices)
     if count_pad and op != "avg":
         raise ParameterError(f"count_pad: only applies to op='avg', got op={op!r}")
@@ -114,7 +114,7 @@ def pool_on(
     The out-of-core path calls this once per band of a large array, with the band's own
     geometry (:func:`maxpool_cli.engine.geometry.band_geometry`).
     """
-    _check_dtype(arr)
+    check_dtype(arr)
     fortran = arr.ndim > 1 and arr.flags.f_contiguous and not arr.flags.c_contiguous
     if fortran and not return_indices:  # (flat indices follow the array's own axis order)
         # Pool a Fortran-order array in its memory order: bands along its slowest axis, and
@@ -145,7 +145,7 @@ def check_choices(op: str, nan: str, return_indices: bool) -> None:
         raise ParameterError(f"return_indices: only applies to op 'max' or 'min', got {op!r}")
 
 
-def _check_dtype(arr: np.ndarray) -> None:
+def check_dtype(arr: np.ndarray) -> None:
     if arr.dtype.kind not in "biuf":
         raise DTypeError(
             f"input: dtype {arr.dtype} cannot be pooled; expected bool, integer or float"
@@ -154,7 +154,7 @@ def _check_dtype(arr: np.ndarray) -> None:
 
 def _pad_scalar(value: object, dtype: np.dtype, op: str) -> np.generic:
     """The pad value as a scalar of the dtype the op computes in, refusing lossy values."""
-    work = dtype if op in ("max", "min") else _sum_dtype(dtype, op)
+    work = dtype if op in ("max", "min") else sum_dtype(dtype, op)
     try:
         as_float = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -173,7 +173,7 @@ def _pad_scalar(value: object, dtype: np.dtype, op: str) -> np.generic:
     return work.type(as_float)
 
 
-def _sum_dtype(dtype: np.dtype, op: str) -> np.dtype:
+def sum_dtype(dtype: np.dtype, op: str) -> np.dtype:
     """The dtype sums and averages accumulate in."""
     if dtype.kind in "biu":
         # Integer sums are int64 by contract (wrapping on overflow, as numpy.sum does);
@@ -420,7 +420,7 @@ def _sum_or_avg(
     pad: np.generic | None,
     count_pad: bool,
 ) -> np.ndarray:
-    acc_dtype = _sum_dtype(arr.dtype, op)
+    acc_dtype = sum_dtype(arr.dtype, op)
     out = np.empty(geom.output_shape, dtype=result_dtype(arr.dtype, op))
     first = geom.per_axis[0]
     real = [g.real_counts() for g in geom.per_axis]

@@ -18,7 +18,7 @@ import numpy as np
 
 from .adaptive import AdaptiveGeometry
 from .geometry import IntOrSeq, Padding, PoolGeometry, pool_geometry
-from .kernels import NanPolicy, Op, PoolResult, _check_dtype, result_dtype
+from .kernels import NanPolicy, Op, PoolResult, check_dtype, result_dtype
 
 CellKind = Literal["real", "pad", "overhang"]
 
@@ -79,7 +79,7 @@ def reference_pool(
            [3, 4]])
     """
     arr = np.asarray(x)
-    _check_dtype(arr)
+    check_dtype(arr)
     geom = pool_geometry(arr.shape, kernel, stride, padding, dilation, ceil_mode, axes)
     out = np.empty(geom.output_shape, dtype=result_dtype(arr.dtype, op))
     indices = np.empty(geom.output_shape, dtype=np.int64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,6 +33,39 @@ def _header(f: BinaryIO, name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
             f"expected numeric data"
         )
     return shape, fortran, dtype
+
+
+@dataclass(frozen=True)
+class NpyLayout:
+    """Where an ``.npy`` file keeps its array: shape, dtype, order and data offset."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fortran: bool
+    offset: int
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+def read_layout(path: Path) -> NpyLayout | None:
+    """The layout of a ``.npy`` file, or None if the file is not one."""
+    with path.open("rb") as f:
+        if f.read(6) != b"\x93NUMPY":
+            return None
+        f.seek(0)
+        try:
+            version = np.lib.format.read_magic(f)
+            read = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = read(f)
+        except (ValueError, EOFError) as e:
+            raise FileFormatError(f"{path}: not a valid .npy header: {e}") from e
+        return NpyLayout(tuple(shape), dtype, fortran, f.tell())
 
 
 def read_npy(f: BinaryIO, name: str, size: int | None, path: Path | None = None) -> np.ndarray:

@@ -14,8 +14,8 @@ import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from ..errors import FileFormatError
-from ..formats import IMAGE_FORMATS
 from .document import Document, ImageInfo
+from .formats import IMAGE_FORMATS
 from .memory import check_fits
 
 DEFAULT_MAX_PIXELS = 178_956_970  # Pillow's own decompression-bomb limit (2 x 89.5 MP)

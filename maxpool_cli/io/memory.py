@@ -4,7 +4,7 @@ anything is allocated."""
 from __future__ import annotations
 
 from ..errors import FileFormatError
-from ..sizes import available_memory, human
+from .sizes import available_memory, human
 
 
 def check_fits(name: str, nbytes: int, what: str, hint: str = "") -> None:

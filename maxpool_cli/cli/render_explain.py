@@ -8,10 +8,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .engine import AdaptiveGeometry
-from .engine.reference import Step
-from .job import Explanation, Geometry
-from .pool_options import PoolOptions
+from ..engine import AdaptiveGeometry
+from ..engine.reference import Step
+from ..jobs.lesson import Explanation
+from ..jobs.one_file import Geometry
+from ..jobs.options import PoolOptions
 from .render import format_values, header, matrix_table, number_text
 
 AXIS_NAMES = {1: ["positions"], 2: ["rows", "columns"]}

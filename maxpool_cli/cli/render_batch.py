@@ -6,8 +6,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .batch import Outcome, Summary, Task
-from .sizes import human
+from ..io.sizes import human
+from ..jobs.batch import Outcome, Summary, Task
 
 
 class BatchProgress:

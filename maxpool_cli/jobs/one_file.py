@@ -1,4 +1,4 @@
-"""One input through read, pool and write: the unit of work of ``maxpool run`` and of batches.
+"""One file through read, pool and write: the unit of work of ``maxpool run`` and of batches.
 
 Data flows one way: :mod:`maxpool_cli.io` reads a document, the engine pools each of its
 arrays, and ``io`` writes the pooled document (or ``render`` prints it).
@@ -6,7 +6,6 @@ arrays, and ``io`` writes the pooled document (or ``render`` prints it).
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from . import io, out_of_core
-from .engine import (
+from .. import io
+from ..engine import (
     AdaptiveGeometry,
     PoolGeometry,
     adaptive_geometry,
@@ -25,13 +24,14 @@ from .engine import (
     result_dtype,
     unpool,
 )
-from .engine.reference import Step, walk, walk_adaptive
-from .errors import FileFormatError, MaxpoolError, ParameterError, about_file
-from .formats import from_extension
-from .io import STDIO, Document, ImageInfo
-from .out_of_core import NpyLayout, read_layout
-from .pool_options import IMAGE_AXES, PoolOptions
-from .sizes import gib
+from ..errors import FileFormatError, MaxpoolError, ParameterError, about_file
+from ..io.arrays import NpyLayout, read_layout
+from ..io.document import Document
+from ..io.files import STDIO
+from ..io.formats import from_extension
+from ..io.sizes import gib
+from . import out_of_core
+from .options import IMAGE_AXES, PoolOptions, Settings
 
 
 def geometry_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -87,18 +87,6 @@ def pool_document(doc: Document, options: PoolOptions, return_indices: bool = Fa
     except MaxpoolError as e:
         raise about_file(e, doc.name) from e
     return Pooled(doc, doc.with_arrays(arrays), geometries, indices if return_indices else None)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What every file of a job shares, beyond the pooling options."""
-
-    options: PoolOptions
-    fmt: str | None = None
-    overwrite: bool = False
-    key: str | None = None
-    max_pixels: int | None = None
-    memory_limit: int = 2**30
 
 
 @dataclass(frozen=True)
@@ -190,43 +178,6 @@ def check_output(source: str | Path, target: str | Path) -> None:
             same = False
     if same:
         raise ParameterError(f"{target}: is the input {source}; expected a different output path")
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """What ``explain`` shows: the geometry, every window's step, and the engine's result."""
-
-    geometry: Geometry
-    steps: list[Step]
-    result: np.ndarray
-
-
-def explanation(
-    name: str, x: np.ndarray, options: PoolOptions, image: bool, max_steps: int
-) -> Explanation:
-    """Walk every window of a small 1-D or 2-D input with the plain-loop reference."""
-    # As an image, it is pooled over height and width; as an array, over the options' axes.
-    info = ImageInfo(mode="L") if image else None
-    doc = Document(name, "png" if image else "npy", {"array": x}, image=info)
-    geometry = plan(doc, options)["array"]
-    if x.ndim not in (1, 2) or len(geometry.axes) != x.ndim:
-        raise ParameterError(
-            f"explain: walks 1-D or 2-D inputs pooled over every axis; {name} is {x.shape}"
-        )
-    total = math.prod(geometry.output_shape)
-    if total > max_steps:
-        raise ParameterError(
-            f"explain: {name} gives {total} windows, more than --max-steps {max_steps}; use a "
-            f"smaller input or larger stride, or raise --max-steps"
-        )
-    result = pool_document(doc, options).result.arrays["array"]
-    if isinstance(geometry, AdaptiveGeometry):
-        steps = list(walk_adaptive(x, geometry, options.op, options.nan))
-    else:
-        steps = list(
-            walk(x, geometry, options.op, options.pad_value, options.count_pad, options.nan)
-        )
-    return Explanation(geometry, steps, result)
 
 
 def unpool_document(

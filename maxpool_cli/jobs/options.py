@@ -1,11 +1,12 @@
-"""The pooling parameters of a job, as plain data (importing it costs nothing)."""
+"""The options model: the pooling parameters of a job and what its files share, as plain
+data (importing it costs nothing: no NumPy)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 IMAGE_AXES = (0, 1)  # images are (H, W) or (H, W, C): pooled over height and width
 
@@ -81,3 +82,15 @@ class PoolOptions:
                 "--axes: applies to arrays; images are always pooled over height and width"
             )
         return IMAGE_AXES
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every file of a job shares, beyond the pooling options."""
+
+    options: PoolOptions
+    fmt: str | None = None
+    overwrite: bool = False
+    key: str | None = None
+    max_pixels: int | None = None
+    memory_limit: int = 2**30

@@ -19,9 +19,9 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from .engine import AdaptiveGeometry, PoolGeometry
-from .job import ArrayReport, Geometry, Pooled
-from .pool_options import PoolOptions
+from ..engine import AdaptiveGeometry, PoolGeometry
+from ..jobs.one_file import ArrayReport, Geometry, Pooled
+from ..jobs.options import PoolOptions
 
 TABLE_LIMIT = 20  # arrays up to 20x20 per 2-D slice are printed in full
 SLICE_LIMIT = 8  # at most this many 2-D slices are printed as tables

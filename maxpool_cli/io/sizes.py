@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 
 def available_memory() -> int:

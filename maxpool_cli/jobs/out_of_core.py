@@ -10,50 +10,16 @@ result is the same, bit for bit, as pooling the whole array in memory.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from .engine import PoolGeometry, band_geometry, pool_geometry, pool_on, result_dtype
-from .engine.geometry import mirror
-from .errors import FileFormatError, MaxpoolError, about_file
-from .io.atomic import atomic_write
-from .pool_options import PoolOptions
-
-
-@dataclass(frozen=True)
-class NpyLayout:
-    """Where an ``.npy`` file keeps its array: shape, dtype, order and data offset."""
-
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    fortran: bool
-    offset: int
-
-    @property
-    def nbytes(self) -> int:
-        return math.prod(self.shape) * self.dtype.itemsize
-
-
-def read_layout(path: Path) -> NpyLayout | None:
-    """The layout of a ``.npy`` file, or None if the file is not one."""
-    with path.open("rb") as f:
-        if f.read(6) != b"\x93NUMPY":
-            return None
-        f.seek(0)
-        try:
-            version = np.lib.format.read_magic(f)
-            read = (
-                np.lib.format.read_array_header_1_0
-                if version == (1, 0)
-                else np.lib.format.read_array_header_2_0
-            )
-            shape, fortran, dtype = read(f)
-        except (ValueError, EOFError) as e:
-            raise FileFormatError(f"{path}: not a valid .npy header: {e}") from e
-        return NpyLayout(tuple(shape), dtype, fortran, f.tell())
+from ..engine import PoolGeometry, band_geometry, mirror, pool_geometry, pool_on, result_dtype
+from ..errors import FileFormatError, MaxpoolError, about_file
+from ..io.arrays import NpyLayout, read_layout
+from ..io.atomic import atomic_write
+from .options import PoolOptions
 
 
 def pool_file(

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from .batch import Outcome
-from .engine import AdaptiveGeometry
-from .io import Document
-from .job import ArrayReport, Geometry, Pooled
+from ..engine import AdaptiveGeometry
+from ..io.document import Document
+from ..jobs.batch import Outcome
+from ..jobs.one_file import ArrayReport, Geometry, Pooled
 
 VALUES_LIMIT = 10_000  # --json includes the values of outputs with at most this many cells
 

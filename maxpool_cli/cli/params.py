@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .pool_options import PoolOptions
+from ..jobs.options import PoolOptions
 
 IntList = tuple[int, ...]
 PaddingSpec = str | int | tuple[int | tuple[int, int], ...]

@@ -1,97 +1,22 @@
-"""The ``maxpool`` command: parse, call the library, print; errors become exit codes here.
-
-Only click is imported at start-up; NumPy and rich are imported by the commands that need
-them, so ``maxpool --help`` stays fast.
-"""
+"""``maxpool run``: pool one file (printed or saved), a large array out of core or on Dask,
+or many files as a batch."""
 
 from __future__ import annotations
 
-import enum
 import json
-import sys
-import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
-from ._version import __version__
-from .errors import FileFormatError, MaxpoolError, ParameterError
-from .formats import FORMATS
-from .options import INT_LIST, pooling_options
-from .pool_options import PoolOptions
+from ..errors import FileFormatError, ParameterError
+from ..io.formats import FORMATS
+from ..jobs.options import PoolOptions
+from .app import STDIO, ExitStatus, cli
+from .params import pooling_options
 
 if TYPE_CHECKING:
-    from .job import Settings
-
-STDIO = "-"  # standard input or output
-
-
-class ExitStatus(enum.IntEnum):
-    """Process exit codes."""
-
-    SUCCESS = 0
-    FAILURE = 1  # a file or the job failed
-    USAGE = 2  # bad command line
-    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
-
-
-class _Failure(click.ClickException):
-    exit_code = ExitStatus.FAILURE
-
-
-class _Interrupted(click.ClickException):
-    exit_code = ExitStatus.INTERRUPTED
-
-
-class MaxpoolCommand(click.Command):
-    """A click command that turns every error into one line on stderr and an exit code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        debug = bool(ctx.find_root().params.get("debug"))
-        try:
-            return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except ParameterError as e:
-            if debug:
-                traceback.print_exc()
-            raise click.UsageError(str(e), ctx=ctx) from e
-        except MaxpoolError as e:
-            if debug:
-                traceback.print_exc()
-            raise _Failure(str(e)) from e
-        except KeyboardInterrupt:
-            raise _Interrupted("interrupted") from None
-        except BrokenPipeError:
-            # The reader went away (`maxpool run ... | head`): nothing left to say to it.
-            sys.stderr.close()
-            raise click.exceptions.Exit(ExitStatus.FAILURE) from None
-        except Exception as e:
-            if debug:
-                raise
-            raise _Failure(
-                f"unexpected {type(e).__name__}: {e} (this is a bug; --debug shows the traceback)"
-            ) from e
-
-
-class MaxpoolGroup(click.Group):
-    command_class = MaxpoolCommand
-
-
-@click.group("maxpool", cls=MaxpoolGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="maxpool")
-@click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
-def cli(debug: bool) -> None:
-    """Max-pool images and arrays, exactly as PyTorch and TensorFlow do.
-
-    \b
-    Examples:
-      maxpool run sample_data/classic_4x4.npy -k 2
-      maxpool run sample_data/astronaut.png -k 3 -s 2 -p same -o small.png
-      maxpool explain -k 2 -p 1
-      maxpool info sample_data/features.npz -k 2 --axes 1,2
-    """
+    from ..jobs.options import Settings
 
 
 @cli.command()
@@ -174,8 +99,8 @@ def run(
       cat sample_data/mask.png | maxpool run - -k 4 -o - > mask_small.png
       maxpool run big.zarr -k 2 -o small.zarr --dask local -j 4
     """
-    from .job import Settings
-    from .sizes import parse_size, total_memory
+    from ..io.sizes import parse_size, total_memory
+    from ..jobs.options import Settings
 
     limit = parse_size(memory_limit) if memory_limit else total_memory() // 4
     settings = Settings(options, fmt, overwrite, key, max_pixels, limit)
@@ -210,18 +135,18 @@ def _run_array_on_dask(
     """One large .npy or Zarr array, pooled as a Dask array into a .npy or Zarr output."""
     import os
 
-    from . import cluster
+    from ..jobs import on_dask
 
     if output is None or output == STDIO:
         raise ParameterError("--dask/Zarr: pools into a file: expected -o FILE.npy or -o DIR.zarr")
-    from .job import check_output
+    from ..jobs.one_file import check_output
 
     check_output(source, output)
     workers = jobs or os.cpu_count() or 1
-    with cluster.client_for(address or "local", workers) as client:
-        arrays = cluster.pool_array(client, Path(source), Path(output), settings, workers)
+    with on_dask.client_for(address or "local", workers) as client:
+        arrays = on_dask.pool_array(client, Path(source), Path(output), settings, workers)
     if as_json:
-        from .report import reports_record
+        from .records import reports_record
 
         click.echo(json.dumps(reports_record(source, output, settings.options.op, arrays)))
     elif not quiet:
@@ -239,8 +164,14 @@ def _run_one(
     quiet: bool,
     preview: bool | None,
 ) -> None:
-    from . import io
-    from .job import check_output, needs_out_of_core, pool_document, pool_to_file, reports
+    from .. import io
+    from ..jobs.one_file import (
+        check_output,
+        needs_out_of_core,
+        pool_document,
+        pool_to_file,
+        reports,
+    )
 
     options = settings.options
     if as_json and output == STDIO:
@@ -261,7 +192,7 @@ def _run_one(
             )
         arrays = pool_to_file(source, output, settings)
         if as_json:
-            from .report import reports_record
+            from .records import reports_record
 
             click.echo(json.dumps(reports_record(source, output, options.op, arrays)))
         elif not quiet:
@@ -279,7 +210,7 @@ def _run_one(
     if output is not None:
         written = io.write(output, pooled.result, fmt=settings.fmt, overwrite=settings.overwrite)
     if as_json:
-        from .report import pooled_record
+        from .records import pooled_record
 
         click.echo(json.dumps(pooled_record(pooled, output, written, options.op)))
         return
@@ -312,8 +243,9 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
     import os
     import time
 
-    from . import batch, render, render_batch
-    from .report import outcome_record
+    from ..jobs import batch
+    from . import render, render_batch
+    from .records import outcome_record
 
     tasks, known = batch.discover(
         request.sources,
@@ -346,10 +278,10 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
     try:
         jobs = request.jobs or os.cpu_count() or 1
         if not stopped and request.dask is not None:
-            from . import cluster
+            from ..jobs import on_dask
 
-            with cluster.client_for(request.dask, jobs) as client:
-                cluster.run_tasks(client, tasks, settings, request.fail_fast, advance)
+            with on_dask.client_for(request.dask, jobs) as client:
+                on_dask.run_tasks(client, tasks, settings, request.fail_fast, advance)
         elif not stopped:
             batch.run_tasks(tasks, settings, jobs, request.fail_fast, advance)
     finally:
@@ -363,156 +295,3 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
         render.stdout_console().print(render_batch.summary_view(summary, outcomes))
     if summary.failed:
         raise click.exceptions.Exit(ExitStatus.FAILURE)
-
-
-@cli.command()
-@click.argument("sources", metavar="INPUT...", nargs=-1, required=True)
-@pooling_options
-@click.option("--key", help="Only this .npz member.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
-@click.option("--max-pixels", type=click.IntRange(min=1), help="Raise the image size limit.")
-def info(
-    sources: tuple[str, ...],
-    options: PoolOptions,
-    key: str | None,
-    as_json: bool,
-    max_pixels: int | None,
-) -> None:
-    """Describe files and the output the pooling options would give, without pooling.
-
-    Shows format, mode, shape, dtype and value range of every array, the pooled axes, and
-    the exact output shape and padding: a dry run before a big batch.
-
-    \b
-    Examples:
-      maxpool info sample_data/astronaut.png -k 3 -s 2 -p same
-      maxpool info sample_data/features.npz -k 2 --axes 1,2 --json
-    """
-    from . import io
-    from .job import plan
-    from .report import array_record, document_record
-
-    records = []
-    for source in sources:
-        doc = io.read(source, key=key, max_pixels=max_pixels)
-        geometries = plan(doc, options)
-        record = document_record(doc)
-        dtype = _output_dtype(doc, options)
-        record["arrays"] = [
-            array_record(name, doc.arrays[name], geometries[name], output_dtype=dtype[name])
-            for name in doc.arrays
-        ]
-        records.append(record)
-    if as_json:
-        click.echo(json.dumps(records[0] if len(records) == 1 else records))
-        return
-    from . import render
-
-    console = render.stdout_console()
-    for record in records:
-        console.print(render.info_view(record, record["arrays"]), soft_wrap=True)
-        for note in record["notes"]:
-            console.print(f"note: {note}", style="dim")
-
-
-def _output_dtype(doc: Any, options: PoolOptions) -> dict[str, str]:
-    from .engine import result_dtype
-
-    return {name: str(result_dtype(a.dtype, options.op)) for name, a in doc.arrays.items()}
-
-
-@cli.command()
-@click.argument("source", metavar="[INPUT]", required=False)
-@pooling_options
-@click.option(
-    "--max-steps",
-    type=click.IntRange(min=1),
-    default=36,
-    show_default=True,
-    help="Refuse to walk more windows than this.",
-)
-@click.option("--key", help="The .npz member to walk.")
-def explain(source: str | None, options: PoolOptions, max_steps: int, key: str | None) -> None:
-    """Walk through pooling step by step: every window, its values, the result.
-
-    Without INPUT it uses the classic 4x4 example. Inputs must be 1-D or 2-D and small.
-
-    \b
-    Examples:
-      maxpool explain
-      maxpool explain -k 2 -p 1 --op avg
-      maxpool explain sample_data/classic_4x4.csv -k 3 -s 1 -p same
-      maxpool explain --output-size 3,3
-    """
-    import numpy as np
-
-    from . import io, render, render_explain
-    from .job import explanation
-
-    if source is None:
-        name = "the classic 4x4 example"
-        x = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
-        image = False
-    else:
-        doc = io.read(source, key=key)
-        name, x, image = doc.name, doc.single(), doc.is_image
-    walk = explanation(name, x, options, image, max_steps)
-    render_explain.print_explanation(render.stdout_console(), name, x, walk, options)
-
-
-@cli.command()
-@click.argument("source", metavar="POOLED")
-@click.option(
-    "--indices",
-    "indices_path",
-    required=True,
-    help="The indices 'maxpool run --indices' saved with the pooled values.",
-)
-@click.option(
-    "--shape",
-    type=INT_LIST,
-    required=True,
-    help="The size of the pooled axes before pooling, like 8,8.",
-)
-@click.option("--axes", type=INT_LIST, help="The pooled axes (default: the last ones).")
-@click.option("-o", "--output", help="Write the result here ('-': standard output).")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), help="Output format.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
-def unpool(
-    source: str,
-    indices_path: str,
-    shape: tuple[int, ...],
-    axes: tuple[int, ...] | None,
-    output: str | None,
-    fmt: str | None,
-    overwrite: bool,
-) -> None:
-    """Put pooled values back where they came from, zeros elsewhere (max unpooling).
-
-    \b
-    Examples:
-      maxpool run sample_data/classic_4x4.npy -k 2 -o p.npy --indices i.npy
-      maxpool unpool p.npy --indices i.npy --shape 4,4
-      maxpool unpool p.npy --indices i.npy --shape 4,4 -o restored.npy
-    """
-    from . import io
-    from .job import check_output, unpool_document
-
-    if output is not None:
-        check_output(source, output)
-        check_output(indices_path, output)
-    restored = unpool_document(io.read(source), io.read(indices_path), shape, axes)
-    if output is not None:
-        io.write(output, restored, fmt=fmt, overwrite=overwrite)
-        return
-    from . import render
-
-    console = render.stdout_console()
-    for _name, array in restored.arrays.items():
-        console.print(f"{restored.name}: unpooled to {array.shape} {array.dtype}", soft_wrap=True)
-        console.print(render.array_view(array, channels_last=restored.is_image and array.ndim == 3))
-
-
-def main() -> None:
-    """Entry point of the ``maxpool`` script."""
-    cli(prog_name="maxpool")

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .errors import MaxpoolError
-from .formats import DEFAULT_EXTENSION, from_extension
-from .job import ArrayReport, Settings, pool_to_file
+from ..errors import MaxpoolError
+from ..io.formats import DEFAULT_EXTENSION, from_extension
+from .one_file import ArrayReport, pool_to_file
+from .options import Settings
 
 Status = Literal["done", "skipped", "failed"]
 

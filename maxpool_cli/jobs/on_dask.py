@@ -3,7 +3,7 @@
 Folder mode sends each file to a worker as a task (the worker reads, pools and writes, as a
 local worker process would); array mode pools a ``.npy`` or Zarr array as a Dask array with
 :func:`maxpool_cli.dask.pool`. Outcomes, summary, resume and ``--fail-fast`` are those of
-local batches (:mod:`maxpool_cli.batch`).
+local batches (:mod:`maxpool_cli.jobs.batch`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from ..errors import FileFormatError, MaxpoolError, ParameterError, about_file
+from ..io.arrays import NpyLayout, read_layout
+from ..io.atomic import atomic_write
 from .batch import Outcome, Task, process
-from .errors import FileFormatError, MaxpoolError, ParameterError, about_file
-from .io.atomic import atomic_write
-from .job import ArrayReport, Settings, geometry_kwargs
-from .out_of_core import NpyLayout, band_rows, pool_band, read_layout
+from .one_file import ArrayReport, geometry_kwargs
+from .options import Settings
+from .out_of_core import band_rows, pool_band
 
 EXTRA = "pip install 'maxpool-cli[dask]'"
 
@@ -145,8 +147,8 @@ def pool_array(
 
     Each task takes about a quarter of a worker's share of the memory limit.
     """
-    from .dask import pool as dask_pool
-    from .engine import pool_geometry
+    from ..dask import pool as dask_pool
+    from ..engine import pool_geometry
 
     chunk_bytes = max(1 << 20, settings.memory_limit // (4 * workers))
     options = settings.options
@@ -183,7 +185,7 @@ def _bands_from_file(
     import dask
     import dask.array as da
 
-    from .engine import result_dtype
+    from ..engine import result_dtype
 
     first = geometry.per_axis[0]
     rows = band_rows(geometry, layout, chunk_bytes)

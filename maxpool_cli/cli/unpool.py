@@ -1,0 +1,62 @@
+"""``maxpool unpool``: pooled values put back where their indices say."""
+
+from __future__ import annotations
+
+import click
+
+from ..io.formats import FORMATS
+from .app import cli
+from .params import INT_LIST
+
+
+@cli.command()
+@click.argument("source", metavar="POOLED")
+@click.option(
+    "--indices",
+    "indices_path",
+    required=True,
+    help="The indices 'maxpool run --indices' saved with the pooled values.",
+)
+@click.option(
+    "--shape",
+    type=INT_LIST,
+    required=True,
+    help="The size of the pooled axes before pooling, like 8,8.",
+)
+@click.option("--axes", type=INT_LIST, help="The pooled axes (default: the last ones).")
+@click.option("-o", "--output", help="Write the result here ('-': standard output).")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), help="Output format.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+def unpool(
+    source: str,
+    indices_path: str,
+    shape: tuple[int, ...],
+    axes: tuple[int, ...] | None,
+    output: str | None,
+    fmt: str | None,
+    overwrite: bool,
+) -> None:
+    """Put pooled values back where they came from, zeros elsewhere (max unpooling).
+
+    \b
+    Examples:
+      maxpool run sample_data/classic_4x4.npy -k 2 -o p.npy --indices i.npy
+      maxpool unpool p.npy --indices i.npy --shape 4,4
+      maxpool unpool p.npy --indices i.npy --shape 4,4 -o restored.npy
+    """
+    from .. import io
+    from ..jobs.one_file import check_output, unpool_document
+
+    if output is not None:
+        check_output(source, output)
+        check_output(indices_path, output)
+    restored = unpool_document(io.read(source), io.read(indices_path), shape, axes)
+    if output is not None:
+        io.write(output, restored, fmt=fmt, overwrite=overwrite)
+        return
+    from . import render
+
+    console = render.stdout_console()
+    for _name, array in restored.arrays.items():
+        console.print(f"{restored.name}: unpooled to {array.shape} {array.dtype}", soft_wrap=True)
+        console.print(render.array_view(array, channels_last=restored.is_image and array.ndim == 3))

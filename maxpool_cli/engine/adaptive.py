@@ -8,13 +8,14 @@ pooling to size 1.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 
 from ..errors import ParameterError, ShapeError
+from .geometry import normalize_axes
 from .kernels import (
     NanPolicy,
     Op,
@@ -73,6 +74,40 @@ def adaptive_geometry(
         tuple(pooled[i] for i in order),
         tuple(tuple(adaptive_windows(shape[pooled[i]], sizes[i])) for i in order),
     )
+
+
+@overload
+def adaptive_pool(
+    x: np.typing.ArrayLike,
+    output_size: int | Sequence[int],
+    op: Op = "max",
+    axes: int | Sequence[int] | None = None,
+    nan: NanPolicy = "propagate",
+    return_indices: Literal[False] = False,
+) -> np.ndarray: ...
+
+
+@overload
+def adaptive_pool(
+    x: np.typing.ArrayLike,
+    output_size: int | Sequence[int],
+    op: Op = "max",
+    axes: int | Sequence[int] | None = None,
+    nan: NanPolicy = "propagate",
+    *,
+    return_indices: Literal[True],
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@overload
+def adaptive_pool(
+    x: np.typing.ArrayLike,
+    output_size: int | Sequence[int],
+    op: Op = "max",
+    axes: int | Sequence[int] | None = None,
+    nan: NanPolicy = "propagate",
+    return_indices: bool = False,
+) -> PoolResult: ...
 
 
 def adaptive_pool(
@@ -142,27 +177,25 @@ def _axes_and_sizes(
     shape: tuple[int, ...], output_size: int | Sequence[int], axes: int | Sequence[int] | None
 ) -> tuple[list[int], list[int]]:
     ndim = len(shape)
-    sized = isinstance(output_size, Sequence)
-    count = len(output_size) if sized else min(ndim, 2)  # type: ignore[arg-type]
-    if axes is None:
-        pooled = list(range(ndim - count, ndim))
-    else:
-        raw = [axes] if isinstance(axes, int) else list(axes)
-        pooled = [operator.index(a) % ndim if -ndim <= a < ndim else -1 for a in raw]
-        if -1 in pooled or len(set(pooled)) != len(pooled):
-            raise ShapeError(f"axes: expected distinct axes of a {ndim}-d input, got {axes}")
-    sizes = list(output_size) if sized else [output_size] * len(pooled)  # type: ignore[arg-type]
+    raw_sizes: list[object] = (
+        list(output_size) if isinstance(output_size, Sequence) else [output_size]
+    )
+    count = len(raw_sizes) if isinstance(output_size, Sequence) else min(ndim, 2)
+    pooled = list(range(ndim - count, ndim) if axes is None else normalize_axes(shape, axes))
+    sizes = raw_sizes if isinstance(output_size, Sequence) else raw_sizes * len(pooled)
     if len(sizes) != len(pooled) or ndim == 0 or not pooled:
         raise ParameterError(
             f"output_size: expected 1 or {len(pooled)} values (one per pooled axis), got "
             f"{len(sizes)}"
         )
+    checked = []
     for axis, out in zip(pooled, sizes):
         if isinstance(out, bool) or not isinstance(out, (int, np.integer)) or out < 1:
             raise ParameterError(f"output_size: expected integers >= 1, got {output_size}")
         if shape[axis] == 0:
             raise ShapeError(f"axis {axis}: the input has length 0; expected at least 1 cell")
-    return pooled, [int(s) for s in sizes]
+        checked.append(int(out))
+    return pooled, checked
 
 
 def _adaptive_pass(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -25,6 +25,58 @@ PoolResult = np.ndarray | tuple[np.ndarray, np.ndarray]
 
 OPS = ("max", "min", "avg", "sum")
 NAN_POLICIES = ("propagate", "ignore")
+
+
+@overload
+def pool(
+    x: np.typing.ArrayLike,
+    kernel: IntOrSeq = 2,
+    stride: IntOrSeq | None = None,
+    padding: Padding = "valid",
+    dilation: IntOrSeq = 1,
+    ceil_mode: bool = False,
+    op: Op = "max",
+    axes: int | tuple[int, ...] | list[int] | None = None,
+    pad_value: float | None = None,
+    count_pad: bool = False,
+    nan: NanPolicy = "propagate",
+    return_indices: Literal[False] = False,
+) -> np.ndarray: ...
+
+
+@overload
+def pool(
+    x: np.typing.ArrayLike,
+    kernel: IntOrSeq = 2,
+    stride: IntOrSeq | None = None,
+    padding: Padding = "valid",
+    dilation: IntOrSeq = 1,
+    ceil_mode: bool = False,
+    op: Op = "max",
+    axes: int | tuple[int, ...] | list[int] | None = None,
+    pad_value: float | None = None,
+    count_pad: bool = False,
+    nan: NanPolicy = "propagate",
+    *,
+    return_indices: Literal[True],
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@overload
+def pool(
+    x: np.typing.ArrayLike,
+    kernel: IntOrSeq = 2,
+    stride: IntOrSeq | None = None,
+    padding: Padding = "valid",
+    dilation: IntOrSeq = 1,
+    ceil_mode: bool = False,
+    op: Op = "max",
+    axes: int | tuple[int, ...] | list[int] | None = None,
+    pad_value: float | None = None,
+    count_pad: bool = False,
+    nan: NanPolicy = "propagate",
+    return_indices: bool = False,
+) -> PoolResult: ...
 
 
 def pool(
@@ -100,6 +152,43 @@ def pool(
     return pool_on(arr, geom, op, pad_value, count_pad, nan, return_indices)
 
 
+@overload
+def pool_on(
+    arr: np.ndarray,
+    geom: PoolGeometry,
+    op: Op = "max",
+    pad_value: float | None = None,
+    count_pad: bool = False,
+    nan: NanPolicy = "propagate",
+    return_indices: Literal[False] = False,
+) -> np.ndarray: ...
+
+
+@overload
+def pool_on(
+    arr: np.ndarray,
+    geom: PoolGeometry,
+    op: Op = "max",
+    pad_value: float | None = None,
+    count_pad: bool = False,
+    nan: NanPolicy = "propagate",
+    *,
+    return_indices: Literal[True],
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@overload
+def pool_on(
+    arr: np.ndarray,
+    geom: PoolGeometry,
+    op: Op = "max",
+    pad_value: float | None = None,
+    count_pad: bool = False,
+    nan: NanPolicy = "propagate",
+    return_indices: bool = False,
+) -> PoolResult: ...
+
+
 def pool_on(
     arr: np.ndarray,
     geom: PoolGeometry,
@@ -152,7 +241,7 @@ def check_dtype(arr: np.ndarray) -> None:
         )
 
 
-def _pad_scalar(value: object, dtype: np.dtype, op: str) -> np.generic:
+def _pad_scalar(value: object, dtype: np.dtype, op: str) -> Any:
     """The pad value as a scalar of the dtype the op computes in, refusing lossy values."""
     work = dtype if op in ("max", "min") else sum_dtype(dtype, op)
     try:
@@ -358,7 +447,9 @@ def _arg_extreme(
                 if block is None:
                     continue
                 cells, at = block
-                np.isnan(cells, out=match[at])
+                # NaN is the one value unequal to itself. (np.isnan would do, but NumPy 2.4's
+                # SIMD isnan writes wrong cells into a strided output like match[at].)
+                np.not_equal(cells, cells, out=match[at])
                 if ignore_nan:
                     # All-NaN windows only; the first NaN wins, scored as ties are.
                     match[at] &= np.isnan(band[at])
@@ -452,7 +543,7 @@ def _sum_or_avg(
                 ndim, _band_counts(geom, real, lo, hi)
             )
         if pad is not None:
-            total = total + pad * pad_cells
+            total = total + np.multiply(pad, pad_cells)
         if op == "sum":
             if nan_counts is not None:  # all-NaN windows (padding holding a value is no NaN)
                 values = nan_counts[band] + (pad_cells if pad is not None else 0)

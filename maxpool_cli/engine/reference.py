@@ -12,7 +12,7 @@ import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 
@@ -54,6 +54,58 @@ def window_cells(geom: PoolGeometry, out_position: tuple[int, ...]) -> list[Cell
         kind = "overhang" if "overhang" in kinds else "pad" if "pad" in kinds else "real"
         cells.append(Cell(tuple(p for p, _ in combo), kind))
     return cells
+
+
+@overload
+def reference_pool(
+    x: np.typing.ArrayLike,
+    kernel: IntOrSeq = 2,
+    stride: IntOrSeq | None = None,
+    padding: Padding = "valid",
+    dilation: IntOrSeq = 1,
+    ceil_mode: bool = False,
+    op: Op = "max",
+    axes: int | tuple[int, ...] | list[int] | None = None,
+    pad_value: float | None = None,
+    count_pad: bool = False,
+    nan: NanPolicy = "propagate",
+    return_indices: Literal[False] = False,
+) -> np.ndarray: ...
+
+
+@overload
+def reference_pool(
+    x: np.typing.ArrayLike,
+    kernel: IntOrSeq = 2,
+    stride: IntOrSeq | None = None,
+    padding: Padding = "valid",
+    dilation: IntOrSeq = 1,
+    ceil_mode: bool = False,
+    op: Op = "max",
+    axes: int | tuple[int, ...] | list[int] | None = None,
+    pad_value: float | None = None,
+    count_pad: bool = False,
+    nan: NanPolicy = "propagate",
+    *,
+    return_indices: Literal[True],
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@overload
+def reference_pool(
+    x: np.typing.ArrayLike,
+    kernel: IntOrSeq = 2,
+    stride: IntOrSeq | None = None,
+    padding: Padding = "valid",
+    dilation: IntOrSeq = 1,
+    ceil_mode: bool = False,
+    op: Op = "max",
+    axes: int | tuple[int, ...] | list[int] | None = None,
+    pad_value: float | None = None,
+    count_pad: bool = False,
+    nan: NanPolicy = "propagate",
+    return_indices: bool = False,
+) -> PoolResult: ...
 
 
 def reference_pool(

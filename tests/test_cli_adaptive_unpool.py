@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from click.testing import CliRunner
+from PIL import Image
 
 from maxpool_cli import adaptive_pool, pool
 from maxpool_cli.cli import cli
@@ -58,19 +59,71 @@ def test_unpool_round_trip(tmp_path: Path) -> None:
     pooled, indices, restored = tmp_path / "p.npy", tmp_path / "i.npy", tmp_path / "r.npy"
     args = ["run", str(CLASSIC), "-k", "2", "-o", str(pooled), "--indices", str(indices)]
     assert runner.invoke(cli, args).exit_code == 0
+    # The indices file is a plain .npy to NumPy; the input shape rides after its data.
+    np.testing.assert_array_equal(np.load(indices), [[5, 7], [8, 15]])
     result = runner.invoke(
-        cli,
-        ["unpool", str(pooled), "--indices", str(indices), "--shape", "4,4", "-o", str(restored)],
+        cli, ["unpool", str(pooled), "--indices", str(indices), "-o", str(restored)]
     )
     assert result.exit_code == 0, result.stderr
     back = np.load(restored)
     np.testing.assert_array_equal(back, [[0, 0, 0, 0], [0, 6, 0, 8], [3, 0, 0, 0], [0, 0, 0, 4]])
     assert back.dtype == np.uint8
     np.testing.assert_array_equal(pool(back, 2), np.load(pooled))
-    printed = runner.invoke(
+    printed = runner.invoke(cli, ["unpool", str(pooled), "--indices", str(indices)])
+    assert "unpooled to (4, 4) uint8" in printed.stdout
+    agreeing = runner.invoke(
         cli, ["unpool", str(pooled), "--indices", str(indices), "--shape", "4,4"]
     )
-    assert "unpooled to (4, 4) uint8" in printed.stdout
+    assert agreeing.exit_code == 0, agreeing.stderr
     wrong = runner.invoke(cli, ["unpool", str(pooled), "--indices", str(indices), "--shape", "3,3"])
-    assert wrong.exit_code == 1
-    assert "indices: values from 5 to 15, expected 0 to 8" in wrong.stderr
+    assert wrong.exit_code == 2
+    assert "--shape 3,3: the indices were recorded for an input of shape 4,4" in wrong.stderr
+    axes = runner.invoke(cli, ["unpool", str(pooled), "--indices", str(indices), "--axes", "1"])
+    assert axes.exit_code == 2
+    assert "--axes 1: the indices were recorded for axes 0,1" in axes.stderr
+
+
+def test_unpool_of_plain_indices_needs_a_shape(tmp_path: Path) -> None:
+    runner = CliRunner()
+    pooled, indices = tmp_path / "p.npy", tmp_path / "i.npy"
+    np.save(pooled, np.array([[6, 8], [3, 4]], dtype=np.uint8))
+    np.save(indices, np.array([[5, 7], [8, 15]]))  # from elsewhere: no recorded shape
+    missing = runner.invoke(cli, ["unpool", str(pooled), "--indices", str(indices)])
+    assert missing.exit_code == 2
+    assert "the indices record no input shape" in missing.stderr
+    assert "expected --shape" in missing.stderr
+    given = runner.invoke(cli, ["unpool", str(pooled), "--indices", str(indices), "--shape", "4,4"])
+    assert given.exit_code == 0, given.stderr
+    out_of_range = runner.invoke(
+        cli, ["unpool", str(pooled), "--indices", str(indices), "--shape", "3,3"]
+    )
+    assert out_of_range.exit_code == 1
+    assert "indices: values from 5 to 15, expected 0 to 8" in out_of_range.stderr
+
+
+def test_unpool_of_an_image_and_of_an_archive(tmp_path: Path) -> None:
+    runner = CliRunner()
+    image = SAMPLE / "astronaut.png"
+    pooled, indices, restored = tmp_path / "p.png", tmp_path / "i.npy", tmp_path / "r.npy"
+    args = ["run", str(image), "-k", "4", "-o", str(pooled), "--indices", str(indices)]
+    assert runner.invoke(cli, args).exit_code == 0
+    result = runner.invoke(
+        cli, ["unpool", str(pooled), "--indices", str(indices), "-o", str(restored)]
+    )
+    assert result.exit_code == 0, result.stderr
+    back = np.load(restored)
+    assert back.shape == (512, 512, 3)
+    np.testing.assert_array_equal(pool(back, 4, axes=(0, 1)), np.asarray(Image.open(pooled)))
+    # Every member of an archive records its own shape.
+    features = SAMPLE / "features.npz"
+    pooled_npz, indices_npz = tmp_path / "p.npz", tmp_path / "i.npz"
+    args = ["run", str(features), "-k", "2", "-o", str(pooled_npz), "--indices", str(indices_npz)]
+    assert runner.invoke(cli, args).exit_code == 0
+    out = tmp_path / "r.npz"
+    result = runner.invoke(
+        cli, ["unpool", str(pooled_npz), "--indices", str(indices_npz), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.stderr
+    with np.load(out) as back_npz, np.load(features) as original:
+        for name in original.files:
+            assert back_npz[name].shape == original[name].shape

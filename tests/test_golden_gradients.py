@@ -28,12 +28,18 @@ def _cases(suite: str) -> list[tuple[str, dict, np.ndarray, np.ndarray, np.ndarr
 
 
 UNPOOL = _cases("torch_unpool")
+UNPOOL_SHAPES = _cases("torch_unpool_shapes")
 BACKWARD = _cases("torch_backward")
 ADAPTIVE = _cases("torch_adaptive")
 
 
 def test_suites_cover_what_they_claim() -> None:
     assert {len(p["input_shape"]) for _, p, *_ in UNPOOL} == {1, 2, 3}
+    # Whole input shapes and pooled sizes, 1-D to 3-D pooling, 0 to 2 leading axes.
+    whole = [(y.ndim, len(p["shape"])) for _, p, y, _, _ in UNPOOL_SHAPES]
+    assert {n for n, length in whole if length == n} == {1, 2, 3, 4, 5}
+    assert any(length < n for n, length in whole)
+    assert any("axes" not in p and y.ndim == 4 for _, p, y, _, _ in UNPOOL_SHAPES)
     assert {p["op"] for _, p, *_ in BACKWARD} == {"max", "avg"}
     assert any(p.get("ceil_mode") for _, p, *_ in BACKWARD)
     assert any(p.get("count_pad") for _, p, *_ in BACKWARD)
@@ -51,6 +57,19 @@ def test_unpool(
     name: str, params: dict, y: np.ndarray, expected: np.ndarray, indices: np.ndarray
 ) -> None:
     got = unpool(y, indices, params["input_shape"])
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "y", "expected", "indices"),
+    UNPOOL_SHAPES,
+    ids=[c[0] for c in UNPOOL_SHAPES],
+)
+def test_unpool_to_a_whole_or_pooled_shape(
+    name: str, params: dict, y: np.ndarray, expected: np.ndarray, indices: np.ndarray
+) -> None:
+    got = unpool(y, indices, params["shape"], axes=params.get("axes"))
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
 

@@ -104,10 +104,55 @@ def test_unpool_by_hand_and_round_trip() -> None:
     assert np.array_equal(pool(restored, 3, stride=2, axes=(0, 1)), y)  # the maxima are back
 
 
+def test_unpool_takes_the_whole_input_shape_or_the_pooled_sizes() -> None:
+    # The case: (2, 3, 8, 8) pooled over its last two axes, unpooled to x.shape.
+    x = np.arange(2 * 3 * 8 * 8, dtype=np.float32).reshape(2, 3, 8, 8)
+    y, i = pool(x, 2, return_indices=True)
+    expected = np.zeros_like(x)
+    expected[:, :, 1::2, 1::2] = x[:, :, 1::2, 1::2]  # each 2x2 window's maximum: bottom right
+    np.testing.assert_array_equal(unpool(y, i, x.shape), expected)
+    np.testing.assert_array_equal(unpool(y, i, (8, 8)), expected)
+    np.testing.assert_array_equal(unpool(y, i, x.shape, axes=(2, 3)), expected)
+    # Pooled sizes pair with `axes` in the order given, as in pool.
+    image = np.zeros((4, 6, 3))
+    image[1, 4] = 7.0
+    y, i = pool(image, 2, axes=(1, 0), return_indices=True)
+    restored = unpool(y, i, (6, 4), axes=(1, 0))
+    np.testing.assert_array_equal(restored, image)
+
+
+def test_unpool_refuses_shapes_it_would_have_to_guess() -> None:
+    # 1-D pooling of (N, C, L): the whole shape alone reads as 2-D pooling over (C, L).
+    x = np.arange(24.0).reshape(2, 3, 4)
+    y, i = pool(x, (2,), return_indices=True)
+    with pytest.raises(ShapeError, match=r"which axes were pooled cannot be told from it"):
+        unpool(y, i, x.shape)
+    np.testing.assert_array_equal(
+        unpool(y, i, x.shape, axes=-1), np.where(np.arange(4) % 2 == 1, x, 0)
+    )
+    np.testing.assert_array_equal(unpool(y, i, (4,)), unpool(y, i, x.shape, axes=2))
+    # Stride 1: no size changes, so nothing says which axes were pooled.
+    y, i = pool(x, 3, stride=1, padding="same", return_indices=True)
+    with pytest.raises(ShapeError, match=r"pass axes= as given to pool"):
+        unpool(y, i, x.shape)
+    # A whole shape that changes an axis that is not pooled contradicts y.
+    y, i = pool(x, 2, return_indices=True)
+    with pytest.raises(ShapeError, match=r"differs from y's \(2, 1, 2\) on axes \(0,\)"):
+        unpool(y, i, (5, 3, 4), axes=(1, 2))
+    with pytest.raises(ShapeError, match=r"2 sizes for 1 pooled axes \(2,\)"):
+        unpool(y, i, (3, 4), axes=2)
+    with pytest.raises(ShapeError, match=r"expected the input shape \(3 sizes\)"):
+        unpool(y, i, (1, 2, 3, 4))
+    with pytest.raises(ParameterError, match=r"shape: expected sizes >= 1, got 0"):
+        unpool(y, i, (0, 4))
+
+
 def test_unpool_errors() -> None:
     y = np.ones((2, 2))
     with pytest.raises(ShapeError, match=r"indices: values from 0 to 16, expected 0 to 15"):
         unpool(y, np.array([[0, 1], [2, 16]]), (4, 4))
+    with pytest.raises(ShapeError, match=r"indices: values from -1 to 3"):
+        unpool(y, np.array([[0, -1], [2, 3]]), (4, 4))
     with pytest.raises(ShapeError, match=r"indices: shape \(1, 2\) differs"):
         unpool(y, np.array([[0, 1]]), (4, 4))
     with pytest.raises(Exception, match=r"indices: expected integers, got dtype float64"):

@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     help="Output format (an output's extension wins; default: the input's).",
 )
 @click.option(
-    "--indices", type=click.Path(dir_okay=False), help="Also save the argmax indices (.npy)."
+    "--indices",
+    type=click.Path(dir_okay=False),
+    help="Also save the argmax indices (.npy, or .npz for several arrays), recording the "
+    "input shape for 'maxpool unpool'.",
 )
 @click.option("--key", help="The .npz member to pool (default: every member).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
@@ -167,6 +170,7 @@ def _run_one(
     from .. import io
     from ..jobs.one_file import (
         check_output,
+        indices_document,
         needs_out_of_core,
         pool_document,
         pool_to_file,
@@ -203,9 +207,7 @@ def _run_one(
     doc = io.read(source, key=settings.key, max_pixels=settings.max_pixels)
     pooled = pool_document(doc, options, return_indices=indices is not None)
     if indices is not None:
-        assert pooled.indices is not None
-        index_doc = io.Document(doc.name, "npy", pooled.indices)
-        io.write(indices, index_doc, fmt="npy", overwrite=settings.overwrite)
+        io.write(indices, indices_document(pooled), fmt="npy", overwrite=settings.overwrite)
     written = None
     if output is not None:
         written = io.write(output, pooled.result, fmt=settings.fmt, overwrite=settings.overwrite)

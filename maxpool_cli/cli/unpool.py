@@ -20,8 +20,8 @@ from .params import INT_LIST
 @click.option(
     "--shape",
     type=INT_LIST,
-    required=True,
-    help="The size of the pooled axes before pooling, like 8,8.",
+    help="The input shape, or the pooled axes' sizes, like 8,8 (default: the shape "
+    "'maxpool run --indices' recorded).",
 )
 @click.option("--axes", type=INT_LIST, help="The pooled axes (default: the last ones).")
 @click.option("-o", "--output", help="Write the result here ('-': standard output).")
@@ -30,7 +30,7 @@ from .params import INT_LIST
 def unpool(
     source: str,
     indices_path: str,
-    shape: tuple[int, ...],
+    shape: tuple[int, ...] | None,
     axes: tuple[int, ...] | None,
     output: str | None,
     fmt: str | None,
@@ -41,8 +41,9 @@ def unpool(
     \b
     Examples:
       maxpool run sample_data/classic_4x4.npy -k 2 -o p.npy --indices i.npy
-      maxpool unpool p.npy --indices i.npy --shape 4,4
-      maxpool unpool p.npy --indices i.npy --shape 4,4 -o restored.npy
+      maxpool unpool p.npy --indices i.npy
+      maxpool unpool p.npy --indices i.npy -o restored.npy
+      maxpool unpool p.npy --indices other.npy --shape 4,4   # indices from elsewhere
     """
     from .. import io
     from ..jobs.one_file import check_output, unpool_document

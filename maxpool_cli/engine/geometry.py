@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -68,7 +69,7 @@ class AxisGeometry:
         """How many real or declared padding cells each window holds along this axis."""
         return self._counts(self.declared_range)
 
-    def _counts(self, tap_range) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def _counts(self, tap_range: Callable[[int], tuple[int, int]]) -> np.ndarray:
         counts = np.zeros(self.out, dtype=np.int64)
         for j in range(self.kernel):
             lo, hi = tap_range(j)
@@ -285,7 +286,7 @@ def _shape(shape: Sequence[int]) -> tuple[int, ...]:
     return dims
 
 
-def _is_seq(value: object) -> bool:
+def _is_seq(value: object) -> TypeGuard[Sequence[Any] | np.ndarray]:
     return isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, (str, bytes))
 
 
@@ -294,7 +295,7 @@ def _pooled_axes(
 ) -> tuple[int, ...]:
     ndim = len(shape)
     if axes is None:
-        count = len(kernel) if _is_seq(kernel) else min(ndim, 2)  # type: ignore[arg-type]
+        count = len(kernel) if _is_seq(kernel) else min(ndim, 2)
         if count == 0:
             raise ParameterError("kernel: expected at least one value, got an empty sequence")
         if count > ndim:
@@ -302,7 +303,17 @@ def _pooled_axes(
                 f"kernel: got {count} values but the input has only {ndim} dimensions {shape}"
             )
         return tuple(range(ndim - count, ndim))
-    raw = [axes] if not _is_seq(axes) else list(axes)  # type: ignore[arg-type]
+    return normalize_axes(shape, axes)
+
+
+def normalize_axes(shape: tuple[int, ...], axes: int | Sequence[int]) -> tuple[int, ...]:
+    """Axes as non-negative ints in the caller's order, refusing repeats and out-of-range ones.
+
+    >>> normalize_axes((2, 3, 4), (-1, 0))
+    (2, 0)
+    """
+    ndim = len(shape)
+    raw = list(axes) if _is_seq(axes) else [axes]
     if not raw:
         raise ParameterError("axes: expected at least one axis, got an empty sequence")
     result = []
@@ -317,7 +328,7 @@ def _pooled_axes(
 
 
 def _per_axis(name: str, value: IntOrSeq, count: int, minimum: int) -> list[int]:
-    values = list(value) if _is_seq(value) else [value] * count  # type: ignore[arg-type, list-item]
+    values = list(value) if _is_seq(value) else [value] * count
     if len(values) != count:
         raise ParameterError(
             f"{name}: expected 1 or {count} values (one per pooled axis), got {len(values)}"
@@ -361,7 +372,7 @@ def _padding(
         p = _as_int("padding", padding)
         pairs = [(p, p)] * count
     else:
-        items = list(padding)  # type: ignore[arg-type]
+        items = list(padding)
         if len(items) != count:
             raise ParameterError(
                 f"padding: expected 1 or {count} values (one per pooled axis), got {len(items)}"

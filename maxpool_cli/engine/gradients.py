@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import DTypeError, ParameterError, ShapeError
-from .geometry import IntOrSeq, Padding, PoolGeometry, pool_geometry
+from .geometry import IntOrSeq, Padding, PoolGeometry, normalize_axes, pool_geometry
 from .kernels import NanPolicy, Op, pool
 
 
@@ -36,7 +36,7 @@ def _from_end(flat: np.ndarray, shape: tuple[int, ...], axes: Sequence[int]) -> 
 def unpool(
     y: np.typing.ArrayLike,
     indices: np.typing.ArrayLike,
-    input_shape: int | Sequence[int],
+    shape: int | Sequence[int],
     axes: int | Sequence[int] | None = None,
 ) -> np.ndarray:
     """Put pooled values back where they came from, zeros elsewhere (PyTorch's max_unpool).
@@ -45,20 +45,33 @@ def unpool(
     ----------
     y, indices : array_like
         Pooled values and the indices ``pool(..., return_indices=True)`` gave with them.
-    input_shape : int or sequence of int
-        The size of the pooled axes before pooling (one per pooled axis).
+    shape : int or sequence of int
+        The input's shape before pooling, as PyTorch's ``output_size``: either the whole shape
+        (a sequence as long as ``y.ndim``, e.g. ``x.shape``) or the sizes of the pooled axes
+        only.
     axes : int or sequence of int, optional
-        The pooled axes; default the last ``len(input_shape)``.
+        The pooled axes, as given to ``pool``. Default: with the whole shape, pool's default
+        (the last ``min(ndim, 2)`` axes); with pooled sizes, the last ``len(shape)``.
+
+    Raises
+    ------
+    ShapeError
+        A shape that contradicts ``y`` or cannot say which axes were pooled (pass ``axes``),
+        or an index outside the pooled axes.
 
     Examples
     --------
     >>> x = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
     >>> y, i = pool(x, 2, return_indices=True)
-    >>> unpool(y, i, (4, 4))
+    >>> unpool(y, i, x.shape)
     array([[0, 0, 0, 0],
            [0, 6, 0, 8],
            [3, 0, 0, 0],
            [0, 0, 0, 4]])
+    >>> batch = np.stack([x, -x])[:, None]  # (2, 1, 4, 4), pooled over its last two axes
+    >>> y, i = pool(batch, 2, return_indices=True)
+    >>> unpool(y, i, batch.shape).shape, unpool(y, i, (4, 4)).shape
+    ((2, 1, 4, 4), (2, 1, 4, 4))
     """
     values = np.asarray(y)
     where = np.asarray(indices)
@@ -66,33 +79,80 @@ def unpool(
         raise DTypeError(f"indices: expected integers, got dtype {where.dtype}")
     if where.shape != values.shape:
         raise ShapeError(f"indices: shape {where.shape} differs from the values' {values.shape}")
-    sizes = [input_shape] if isinstance(input_shape, (int, np.integer)) else list(input_shape)
-    if not sizes or any(int(n) < 1 for n in sizes):
-        raise ParameterError(f"shape: expected sizes >= 1, got {input_shape}")
-    if axes is None:
-        pooled = list(range(values.ndim - len(sizes), values.ndim))
-    else:
-        pooled = sorted(a % values.ndim for a in ([axes] if isinstance(axes, int) else axes))
-    if len(pooled) != len(sizes) or min(pooled, default=0) < 0:
-        raise ShapeError(
-            f"shape: {len(sizes)} sizes for a {values.ndim}-d input pooled over {len(pooled)} "
-            f"axes; expected one size per pooled axis"
-        )
+    if values.ndim == 0:
+        raise ShapeError("y: expected at least 1 dimension, got a 0-d scalar")
+    out_shape, pooled = _unpool_target(values.shape, shape, axes)
+    sizes = [out_shape[a] for a in pooled]
     span = math.prod(sizes)
     if where.size and (where.min() < 0 or where.max() >= span):
         raise ShapeError(
             f"indices: values from {where.min()} to {where.max()}, expected 0 to {span - 1} "
-            f"for pooled axes of shape {tuple(sizes)}"
+            f"for pooled axes {tuple(pooled)} of sizes {tuple(sizes)}"
         )
-    out_shape = list(values.shape)
-    for a, n in zip(pooled, sizes):
-        out_shape[a] = int(n)
     flat_out = np.zeros(
         (*[n for a, n in enumerate(out_shape) if a not in pooled], span), values.dtype
     )
     # Overlapping windows can name one cell twice; they carry the same value, written in order.
     np.put_along_axis(flat_out, _to_end(where, pooled), _to_end(values, pooled), axis=-1)
-    return _from_end(flat_out, tuple(out_shape), pooled)
+    return _from_end(flat_out, out_shape, pooled)
+
+
+def _unpool_target(
+    pooled_shape: tuple[int, ...], shape: int | Sequence[int], axes: int | Sequence[int] | None
+) -> tuple[tuple[int, ...], list[int]]:
+    """The unpooled array's shape and its pooled axes (sorted), from ``shape`` and ``axes``.
+
+    A ``shape`` as long as ``y.ndim`` is the whole input shape; a shorter one holds the sizes
+    of the pooled axes. Whatever cannot be told apart is refused rather than guessed.
+    """
+    ndim = len(pooled_shape)
+    sizes = [shape] if isinstance(shape, (int, np.integer)) else list(shape)
+    sizes = [_size(n) for n in sizes]
+    if not sizes or len(sizes) > ndim:
+        raise ShapeError(
+            f"shape: expected the input shape ({ndim} sizes) or the sizes of the pooled axes "
+            f"(fewer), got {tuple(sizes)} for y of shape {pooled_shape}"
+        )
+    given = None if axes is None else list(normalize_axes(pooled_shape, axes))
+    if len(sizes) < ndim:  # the sizes of the pooled axes, in the order of `axes`
+        pooled = given if given is not None else list(range(ndim - len(sizes), ndim))
+        if len(pooled) != len(sizes):
+            raise ShapeError(
+                f"shape: {len(sizes)} sizes for {len(pooled)} pooled axes {tuple(pooled)}; "
+                f"expected one size per pooled axis, or the whole input shape"
+            )
+        full = list(pooled_shape)
+        for a, n in zip(pooled, sizes):
+            full[a] = n
+        return tuple(full), sorted(pooled)
+    # The whole input shape: axes that changed size were pooled.
+    changed = [a for a in range(ndim) if sizes[a] != pooled_shape[a]]
+    if given is not None:
+        stray = [a for a in changed if a not in given]
+        if stray:
+            raise ShapeError(
+                f"shape: {tuple(sizes)} differs from y's {pooled_shape} on axes {tuple(stray)}, "
+                f"which are not among the pooled axes {tuple(given)}"
+            )
+        return tuple(sizes), sorted(given)
+    default = list(range(max(0, ndim - 2), ndim))  # pool's default: the last min(ndim, 2)
+    same = [a for a in default if a not in changed]
+    if any(a not in default for a in changed) or (ndim > 1 and same):
+        raise ShapeError(
+            f"shape: {tuple(sizes)} is the whole input shape of y {pooled_shape}, but which "
+            f"axes were pooled cannot be told from it (axes {tuple(changed)} changed size, "
+            f"pool's default would be {tuple(default)}); pass axes= as given to pool, or only "
+            f"the pooled axes' sizes"
+        )
+    return tuple(sizes), default
+
+
+def _size(n: object) -> int:
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise ParameterError(f"shape: expected integer sizes, got {n!r}")
+    if n < 1:
+        raise ParameterError(f"shape: expected sizes >= 1, got {n}")
+    return int(n)
 
 
 def pool_backward(

@@ -1,23 +1,32 @@
-"""Array files: NumPy ``.npy`` and ``.npz`` (never unpickled) and numeric CSV/text matrices."""
+"""Array files: NumPy ``.npy`` and ``.npz`` (never unpickled) and numeric CSV/text matrices.
+
+An array may carry attributes (the input shape and pooled axes recorded with argmax indices):
+they follow its data as one line, ``#maxpool {json}``, which NumPy and other ``.npy`` readers
+never see, since they stop at the size the header declares.
+"""
 
 from __future__ import annotations
 
 import io
+import json
 import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import numpy as np
 
-from ..errors import FileFormatError
+from ..errors import FileFormatError, MissingExtraError
 from .memory import check_fits
 
 MMAP_BYTES = 64 * 1024 * 1024  # .npy files with more data than this are memory-mapped
+TRAILER = b"#maxpool "
+TRAILER_MAX = 64 * 1024  # attributes are a few numbers; anything longer is not ours
+Attrs = dict[str, object]
 
 
-def _header(f: BinaryIO, name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+def _header(f: IO[bytes], name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
     """The shape, Fortran order and dtype an npy header declares, refusing object arrays."""
     try:
         version = np.lib.format.read_magic(f)
@@ -68,8 +77,11 @@ def read_layout(path: Path) -> NpyLayout | None:
         return NpyLayout(tuple(shape), dtype, fortran, f.tell())
 
 
-def read_npy(f: BinaryIO, name: str, size: int | None, path: Path | None = None) -> np.ndarray:
-    """Read one ``.npy`` stream, checking its header against the data actually there.
+def read_npy(
+    f: BinaryIO, name: str, size: int | None, path: Path | None = None
+) -> tuple[np.ndarray, Attrs]:
+    """Read one ``.npy`` stream, checking its header against the data actually there; return
+    the array and its attributes.
 
     ``size`` is the stream's length when known; ``path``, when given, lets a large file be
     memory-mapped instead of read into memory.
@@ -77,32 +89,59 @@ def read_npy(f: BinaryIO, name: str, size: int | None, path: Path | None = None)
     start = f.tell()
     shape, _, dtype = _header(f, name)
     nbytes = math.prod(shape) * dtype.itemsize
+    data_start = f.tell()
     if size is not None:
-        available = size - (f.tell() - start)
+        available = size - (data_start - start)
         if available < nbytes:
             raise FileFormatError(
                 f"{name}: truncated: its header declares {shape} {dtype} ({nbytes} bytes of "
                 f"data) but only {available} bytes follow"
             )
     if path is not None and nbytes >= MMAP_BYTES:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
+        f.seek(data_start + nbytes)
+        return np.load(path, mmap_mode="r", allow_pickle=False), read_attrs(f)
     check_fits(name, nbytes, f"a {shape} {dtype} array")
     f.seek(start)
     try:
-        return np.lib.format.read_array(f, allow_pickle=False)
+        array = np.lib.format.read_array(f, allow_pickle=False)
     except (ValueError, EOFError, OSError) as e:
         raise FileFormatError(f"{name}: cannot read the array data: {_first_line(e)}") from e
+    f.seek(data_start + nbytes)
+    return array, read_attrs(f)
 
 
-def read_npz(f: BinaryIO, name: str, key: str | None = None) -> dict[str, np.ndarray]:
-    """Read the arrays of an ``.npz`` archive (or only ``key``), checking each header first."""
+def read_attrs(f: IO[bytes]) -> Attrs:
+    """The attributes that follow an array's data (``f`` just past it), or none."""
+    tail = f.read(TRAILER_MAX + 1)
+    if not tail.startswith(TRAILER) or len(tail) > TRAILER_MAX:
+        return {}
+    try:
+        attrs = json.loads(tail[len(TRAILER) :].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return attrs if isinstance(attrs, dict) else {}
+
+
+def read_npz(
+    f: BinaryIO, name: str, key: str | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, Attrs]]:
+    """Read the arrays of an ``.npz`` archive (or only ``key``), checking each header first;
+    return them and the attributes of those that have any."""
     try:
         archive = zipfile.ZipFile(f)
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         raise FileFormatError(f"{name}: not a valid .npz (zip) archive: {_first_line(e)}") from e
     with archive:
         members = [m for m in archive.namelist() if not m.endswith("/")]
-        names = {m[:-4] if m.endswith(".npy") else m: m for m in members}
+        names: dict[str, str] = {}
+        for member in members:
+            array_name = member.removesuffix(".npy")
+            if array_name in names:
+                raise FileFormatError(
+                    f"{name}: members {names[array_name]!r} and {member!r} are both the array "
+                    f"{array_name!r} to NumPy; expected distinct names"
+                )
+            names[array_name] = member
         if key is not None:
             if key not in names:
                 raise FileFormatError(
@@ -112,6 +151,7 @@ def read_npz(f: BinaryIO, name: str, key: str | None = None) -> dict[str, np.nda
         if not names:
             raise FileFormatError(f"{name}: the archive holds no arrays")
         arrays = {}
+        attrs = {}
         try:
             total = 0
             for member in names.values():
@@ -122,9 +162,12 @@ def read_npz(f: BinaryIO, name: str, key: str | None = None) -> dict[str, np.nda
             for array_name, member in names.items():
                 with archive.open(member) as stream:
                     arrays[array_name] = np.lib.format.read_array(stream, allow_pickle=False)
+                    found = read_attrs(stream)
+                if found:
+                    attrs[array_name] = found
         except (zipfile.BadZipFile, ValueError, EOFError, OSError) as e:
             raise FileFormatError(f"{name}: cannot read the archive: {_first_line(e)}") from e
-        return arrays
+        return arrays, attrs
 
 
 def read_zarr(path: Path, name: str) -> np.ndarray:
@@ -132,9 +175,7 @@ def read_zarr(path: Path, name: str) -> np.ndarray:
     try:
         import zarr
     except ImportError:
-        raise FileFormatError(
-            f"{name}: reading Zarr needs the extra: pip install 'maxpool-cli[dask]'"
-        ) from None
+        raise MissingExtraError(f"{name}: reading Zarr") from None
     try:
         array = zarr.open_array(str(path), mode="r")
     except Exception as e:  # zarr raises many kinds for a folder that is not a store
@@ -189,15 +230,23 @@ def read_csv(data: bytes, name: str) -> np.ndarray:
     return values.reshape(len(rows), width)
 
 
-def npy_bytes(array: np.ndarray) -> bytes:
+def npy_bytes(array: np.ndarray, attrs: Attrs | None = None) -> bytes:
+    """An array as ``.npy`` bytes, its attributes (if any) after the data."""
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
+    if attrs:
+        buffer.write(TRAILER + json.dumps(attrs, separators=(",", ":")).encode() + b"\n")
     return buffer.getvalue()
 
 
-def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+def npz_bytes(arrays: dict[str, np.ndarray], attrs: dict[str, Attrs] | None = None) -> bytes:
+    """Arrays as an ``.npz`` archive (``NAME.npy`` members, stored as ``numpy.savez`` does),
+    with their attributes."""
     buffer = io.BytesIO()
-    np.savez(buffer, allow_pickle=False, **arrays)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for array_name, array in arrays.items():
+            data = npy_bytes(array, (attrs or {}).get(array_name))
+            archive.writestr(zipfile.ZipInfo(f"{array_name}.npy", (1980, 1, 1, 0, 0, 0)), data)
     return buffer.getvalue()
 
 

@@ -39,14 +39,17 @@ class Document:
     arrays: dict[str, np.ndarray]
     image: ImageInfo | None = None
     notes: tuple[str, ...] = field(default=())
+    # Per array name, what its file records beside it (indices: the input shape and axes).
+    attrs: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def is_image(self) -> bool:
         return self.image is not None
 
     def with_arrays(self, arrays: dict[str, np.ndarray]) -> Document:
-        """The same document holding other arrays (the pooled ones), in the same order."""
-        return dataclasses.replace(self, arrays=arrays)
+        """The same document holding other arrays (the pooled ones), in the same order; the
+        old arrays' attributes do not carry over."""
+        return dataclasses.replace(self, arrays=arrays, attrs={})
 
     def single(self) -> np.ndarray:
         """The one array of the document; stacked frames for a multi-frame image."""

@@ -79,9 +79,11 @@ def _read_stream(
     if key is not None and fmt != "npz":
         raise ParameterError(f"--key: only applies to .npz archives; {name} is {fmt.upper()}")
     if fmt == "npy":
-        return Document(name, fmt, {"array": read_npy(f, name, size, path)})
+        array, attrs = read_npy(f, name, size, path)
+        return Document(name, fmt, {"array": array}, attrs={"array": attrs} if attrs else {})
     if fmt == "npz":
-        return Document(name, fmt, read_npz(f, name, key))
+        arrays, member_attrs = read_npz(f, name, key)
+        return Document(name, fmt, arrays, attrs=member_attrs)
     if fmt == "csv":
         return Document(name, fmt, {"array": read_csv(f.read(), name)})
     from .images import read_image  # Pillow is imported only when an image is read
@@ -107,9 +109,9 @@ def output_format(target: str | Path | None, asked: str | None, doc: Document) -
 def encode(doc: Document, fmt: str, name: str) -> bytes:
     """The bytes of ``doc`` written as ``fmt``."""
     if fmt == "npy":
-        return npy_bytes(doc.single())
+        return npy_bytes(doc.single(), next(iter(doc.attrs.values()), None))
     if fmt == "npz":
-        return npz_bytes(doc.arrays)
+        return npz_bytes(doc.arrays, doc.attrs)
     if fmt == "csv":
         return csv_bytes(doc.single(), name)
     from .images import encode_image

@@ -180,16 +180,37 @@ def check_output(source: str | Path, target: str | Path) -> None:
         raise ParameterError(f"{target}: is the input {source}; expected a different output path")
 
 
+def indices_document(pooled: Pooled) -> Document:
+    """The argmax indices of a pooled document, each recording the input's shape and pooled
+    axes, so that unpooling them needs neither (``maxpool unpool`` without ``--shape``)."""
+    if pooled.indices is None:
+        raise ParameterError("--indices: the document was pooled without indices")
+    attrs: dict[str, dict[str, object]] = {
+        name: {
+            "input_shape": list(pooled.source.arrays[name].shape),
+            "axes": list(pooled.geometries[name].axes),
+        }
+        for name in pooled.indices
+    }
+    return Document(pooled.source.name, "npy", dict(pooled.indices), attrs=attrs)
+
+
 def unpool_document(
-    pooled: Document, indices: Document, shape: tuple[int, ...], axes: tuple[int, ...] | None
+    pooled: Document,
+    indices: Document,
+    shape: tuple[int, ...] | None = None,
+    axes: tuple[int, ...] | None = None,
 ) -> Document:
-    """Unpool every array of ``pooled`` with the array of ``indices`` of the same name."""
-    if pooled.is_image and axes is None:
-        axes = IMAGE_AXES
+    """Unpool every array of ``pooled`` with the array of ``indices`` of the same name.
+
+    The input shape and axes come from what the indices record; ``shape`` (whole or the
+    pooled sizes) and ``axes`` must then agree with them, and are needed for indices that
+    record nothing.
+    """
     restored = {}
     try:
         if list(indices.arrays) == ["array"] and len(pooled.arrays) == 1:
-            pairs = dict.fromkeys(pooled.arrays, indices.arrays["array"])
+            pairs = dict.fromkeys(pooled.arrays, "array")
         else:
             missing = [name for name in pooled.arrays if name not in indices.arrays]
             if missing:
@@ -197,9 +218,48 @@ def unpool_document(
                     f"{indices.name}: has no indices for {', '.join(missing)}; expected one "
                     f"array per pooled array, under the same names"
                 )
-            pairs = {name: indices.arrays[name] for name in pooled.arrays}
+            pairs = {name: name for name in pooled.arrays}
         for name, values in pooled.arrays.items():
-            restored[name] = unpool(values, pairs[name], shape, axes)
+            recorded = indices.attrs.get(pairs[name])
+            target, target_axes = _unpool_target(indices.name, recorded, shape, axes)
+            if target_axes is None and pooled.is_image:
+                target_axes = IMAGE_AXES
+            restored[name] = unpool(values, indices.arrays[pairs[name]], target, target_axes)
     except MaxpoolError as e:
         raise about_file(e, pooled.name) from e
     return pooled.with_arrays(restored)
+
+
+def _unpool_target(
+    name: str,
+    recorded: dict[str, object] | None,
+    shape: tuple[int, ...] | None,
+    axes: tuple[int, ...] | None,
+) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+    """The shape and axes to unpool to: the recorded ones, checked against those given."""
+    if not recorded:
+        if shape is None:
+            raise ParameterError(
+                f"{name}: the indices record no input shape (they were not written by "
+                f"'maxpool run --indices'); expected --shape, like 8,8"
+            )
+        return shape, axes
+    try:
+        whole = tuple(int(n) for n in recorded["input_shape"])  # type: ignore[attr-defined]
+        pooled_axes = tuple(int(a) for a in recorded["axes"])  # type: ignore[attr-defined]
+        sizes = tuple(whole[a] for a in pooled_axes)
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise FileFormatError(f"{name}: the shape recorded with the indices is damaged") from None
+    ndim = len(whole)
+    if axes is not None and sorted(a % ndim for a in axes) != sorted(pooled_axes):
+        raise ParameterError(
+            f"--axes {','.join(map(str, axes))}: the indices were recorded for axes "
+            f"{','.join(map(str, pooled_axes))}; expected those, or no --axes"
+        )
+    if shape is not None and shape not in (whole, sizes):
+        raise ParameterError(
+            f"--shape {','.join(map(str, shape))}: the indices were recorded for an input of "
+            f"shape {','.join(map(str, whole))} pooled over axes "
+            f"{','.join(map(str, pooled_axes))}; expected that shape, or no --shape"
+        )
+    return whole, pooled_axes

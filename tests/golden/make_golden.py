@@ -262,6 +262,56 @@ def torch_unpool_cases(count: int) -> list[dict[str, Any]]:
     return cases
 
 
+def torch_unpool_shape_cases(count: int) -> list[dict[str, Any]]:
+    """max_unpool with output_size given in full or spatially, with and without batch axes.
+
+    The engine is called as users call it: ``unpool(y, i, x.shape)`` with the whole input
+    shape (and ``axes`` where the shape alone cannot say which axes were pooled), or with
+    the pooled sizes only.
+    """
+    cases = []
+    while len(cases) < count:
+        dims = [1, 2, 3][len(cases) % 3]
+        lead = [(2, 3), (3,), ()][(len(cases) // 3) % 3]  # batched, unbatched, bare
+        pool_fn = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[dims]
+        unpool_fn = {1: F.max_unpool1d, 2: F.max_unpool2d, 3: F.max_unpool3d}[dims]
+        sizes = [int(rng.integers(2, 10 if dims < 3 else 6)) for _ in range(dims)]
+        k = [int(rng.integers(1, 4)) for _ in range(dims)]
+        s_ = [int(rng.integers(1, 4)) for _ in range(dims)]
+        p = [int(rng.integers(0, kk // 2 + 1)) for kk in k]
+        if any(n + 2 * pp < kk for n, kk, pp in zip(sizes, k, p)):
+            continue
+        dtype = ["float32", "float64"][len(cases) % 2]
+        x = make_input((*lead, *sizes), dtype)
+        # PyTorch takes (C, ...) or (N, C, ...): a bare array gets a channel axis and loses it.
+        tx = torch.from_numpy(x if lead else x[None])
+        y, idx = pool_fn(tx, k, s_, p, return_indices=True)
+        full = len(lead) == 2
+        output_size = list(tx.shape) if full else sizes
+        u = unpool_fn(y, idx, k, s_, p, output_size=output_size)
+        if not lead:
+            y, idx, u = y[0], idx[0], u[0]
+        axes = list(range(x.ndim - dims, x.ndim))
+        changed = [a for a in range(x.ndim) if y.shape[a] != x.shape[a]]
+        default = list(range(max(0, x.ndim - 2), x.ndim))
+        spatial = bool(lead) and rng.random() < 0.3  # (a bare array's sizes are its shape)
+        params: dict[str, Any] = {"shape": sizes if spatial else list(x.shape)}
+        if not spatial and (changed != default or axes != default) and x.ndim > 1:
+            params["axes"] = axes
+        if spatial and rng.random() < 0.5:
+            params["axes"] = axes
+        cases.append(
+            {
+                "params": params,
+                "source": f"torch.nn.functional.max_unpool{dims}d(output_size={output_size})",
+                "x": y.numpy(),
+                "i": idx.numpy().astype(np.int64),
+                "y": u.numpy(),
+            }
+        )
+    return cases
+
+
 def torch_backward_cases(count: int) -> list[dict[str, Any]]:
     """The gradient autograd gives for max and avg pooling, with ties, overlap and padding."""
     cases = []
@@ -389,6 +439,7 @@ def main() -> None:
     save("torch_unpool", torch_unpool_cases(45))
     save("torch_backward", torch_backward_cases(120))
     save("torch_adaptive", torch_adaptive_cases(72))
+    save("torch_unpool_shapes", torch_unpool_shape_cases(90))
     print(f"torch {torch.__version__}, tensorflow {tf.__version__}, numpy {np.__version__}")
 
 

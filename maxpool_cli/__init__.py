@@ -13,7 +13,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .errors import DTypeError, FileFormatError, MaxpoolError, ParameterError, ShapeError
+from .errors import (
+    DTypeError,
+    FileFormatError,
+    MaxpoolError,
+    MissingExtraError,
+    ParameterError,
+    ShapeError,
+)
 
 if TYPE_CHECKING:
     from .engine import PoolGeometry, adaptive_pool, pool, pool_backward, pool_geometry, unpool
@@ -35,6 +42,7 @@ __all__ = [
     "DTypeError",
     "FileFormatError",
     "MaxpoolError",
+    "MissingExtraError",
     "ParameterError",
     "PoolGeometry",
     "ShapeError",

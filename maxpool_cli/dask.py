@@ -29,15 +29,13 @@ from .engine import (
     pool_on,
     result_dtype,
 )
-from .errors import MaxpoolError, ParameterError
+from .errors import MissingExtraError, ParameterError
 
 try:
     import dask
     import dask.array as da
-except ImportError as e:  # pragma: no cover - exercised only without the extra
-    raise MaxpoolError(
-        "Dask is not installed; install the extra: pip install 'maxpool-cli[dask]'"
-    ) from e
+except ImportError as e:  # exercised by tests/test_extras.py without the extra
+    raise MissingExtraError("maxpool_cli.dask") from e
 
 
 def pool(
@@ -139,13 +137,14 @@ def _pool_block(
     local: PoolGeometry,
     starts: list[int],
     whole: PoolGeometry,
-    options: tuple[str, float | None, bool, str, bool],
+    options: tuple[Op, float | None, bool, NanPolicy, bool],
 ) -> Any:
     op, pad_value, count_pad, nan, return_indices = options
-    result = pool_on(np.asarray(slab), local, op, pad_value, count_pad, nan, return_indices)
     if not return_indices:
-        return result
-    values, flat = result
+        return pool_on(np.asarray(slab), local, op, pad_value, count_pad, nan)
+    values, flat = pool_on(
+        np.asarray(slab), local, op, pad_value, count_pad, nan, return_indices=True
+    )
     # Flat indices into the block's pooled axes, made flat indices into the whole input's.
     local_sizes = [g.size for g in local.per_axis]
     whole_sizes = [g.size for g in whole.per_axis]

@@ -29,6 +29,16 @@ class FileFormatError(MaxpoolError):
     """A file cannot be read or written: unknown format, corrupt, truncated, unsafe."""
 
 
+class MissingExtraError(MaxpoolError, ImportError):
+    """An optional dependency is not installed (``--dask``, Zarr): says which extra brings it."""
+
+    def __init__(self, what: str, extra: str = "dask") -> None:
+        super().__init__(
+            f"{what} needs the [{extra}] extra, which is not installed; from a checkout of "
+            f"maxpool: pip install '.[{extra}]'"
+        )
+
+
 def about_file(error: MaxpoolError, path: object) -> MaxpoolError:
     """The same error, its message led by the file it concerns (``<file>: <what and why>``).
 

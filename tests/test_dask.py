@@ -182,7 +182,8 @@ def test_missing_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
         cli, ["run", str(tmp_path / "x.npy"), "--dask", "local", "-o", str(tmp_path / "y.npy")]
     )
     assert result.exit_code == 1
-    assert "install the extra: pip install 'maxpool-cli[dask]'" in result.stderr
+    assert "needs the [dask] extra, which is not installed" in result.stderr
+    assert "pip install '.[dask]'" in result.stderr
 
 
 def test_info_reads_zarr(tmp_path: Path) -> None:

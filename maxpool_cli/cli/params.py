@@ -80,9 +80,13 @@ INT_LIST = IntListType()
 PADDING = PaddingType()
 
 
-def _scalar_or_tuple(values: IntList | None) -> int | IntList | None:
+def _scalar_or_tuple(values: IntList) -> int | IntList:
     """One value for every pooled axis stays a scalar, so the default pooled axes apply."""
-    return values[0] if values is not None and len(values) == 1 else values
+    return values[0] if len(values) == 1 else values
+
+
+def _optional(values: IntList | None) -> int | IntList | None:
+    return None if values is None else _scalar_or_tuple(values)
 
 
 def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -91,17 +95,17 @@ def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def with_options(*args: Any, **kwargs: Any) -> Any:
         options = PoolOptions(
-            kernel=_scalar_or_tuple(kwargs.pop("kernel")),  # type: ignore[arg-type]
-            stride=_scalar_or_tuple(kwargs.pop("stride")),
+            kernel=_optional(kwargs.pop("kernel")),
+            stride=_optional(kwargs.pop("stride")),
             padding=kwargs.pop("padding"),
-            dilation=_scalar_or_tuple(kwargs.pop("dilation")),  # type: ignore[arg-type]
+            dilation=_scalar_or_tuple(kwargs.pop("dilation")),  # (default "1": never None)
             ceil_mode=kwargs.pop("ceil_mode"),
             op=kwargs.pop("op"),
             pad_value=kwargs.pop("pad_value"),
             count_pad=kwargs.pop("count_pad"),
             nan=kwargs.pop("nan_policy"),
             axes=kwargs.pop("axes"),
-            output_size=_scalar_or_tuple(kwargs.pop("output_size")),
+            output_size=_optional(kwargs.pop("output_size")),
             global_pool=kwargs.pop("global_pool"),
         )
         return command(*args, options=options, **kwargs)

@@ -8,7 +8,7 @@ for ``F``). Palette images become RGB or RGBA: pooling palette indices would mea
 from __future__ import annotations
 
 import warnings
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
@@ -115,11 +115,17 @@ def _decode(f: BinaryIO, name: str, fmt: str) -> Document:
     info = ImageInfo(
         mode=mode,
         frames=len(arrays),
-        durations=tuple(durations) if len(arrays) > 1 and None not in durations else None,
+        durations=_timing(durations) if len(arrays) > 1 else None,
         loop=loop if len(arrays) > 1 else None,
         icc_profile=icc,
     )
     return Document(name, fmt, dict(zip(keys, arrays)), image=info, notes=tuple(notes))
+
+
+def _timing(durations: list[object]) -> tuple[int, ...] | None:
+    """Frame durations in ms, when every frame has one."""
+    known = [int(d) for d in durations if isinstance(d, (int, float))]
+    return tuple(known) if len(known) == len(durations) else None
 
 
 def _pixels(frame: Image.Image, mode: str) -> np.ndarray:
@@ -141,7 +147,7 @@ def encode_image(
             f"{name}: cannot write a {mode} image as {fmt.upper()}; formats that can: {can} "
             f"(or write .npy)"
         )
-    options: dict[str, object] = {"format": IMAGE_FORMATS[fmt]}
+    options: dict[str, Any] = {"format": IMAGE_FORMATS[fmt]}
     if fmt == "jpeg":
         options["quality"] = 95
     if fmt == "webp":
@@ -187,7 +193,8 @@ def _fit_dtype(array: np.ndarray, dtype: type) -> np.ndarray:
     if target.kind == "f":
         return array.astype(target)
     values = np.round(array) if array.dtype.kind == "f" else array
-    info = np.iinfo(target)
+    # An integer dtype here (bool and float returned above).
+    info = np.iinfo(target.type)  # type: ignore[type-var]
     return np.clip(values, info.min, info.max).astype(target)
 
 

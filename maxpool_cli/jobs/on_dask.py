@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..errors import FileFormatError, MaxpoolError, ParameterError, about_file
+from ..errors import FileFormatError, MaxpoolError, MissingExtraError, ParameterError, about_file
 from ..io.arrays import NpyLayout, read_layout
 from ..io.atomic import atomic_write
 from .batch import Outcome, Task, process
@@ -25,14 +25,12 @@ from .one_file import ArrayReport, geometry_kwargs
 from .options import Settings
 from .out_of_core import band_rows, pool_band
 
-EXTRA = "pip install 'maxpool-cli[dask]'"
-
 
 def _require() -> Any:
     try:
         import distributed
     except ImportError:
-        raise MaxpoolError(f"--dask: Dask is not installed; install the extra: {EXTRA}") from None
+        raise MissingExtraError("--dask") from None
     return distributed
 
 
@@ -162,7 +160,7 @@ def pool_array(
         geometry = pool_geometry(x.shape, **geometry_kwargs(kwargs))
         layout = read_layout(source) if source.suffix != ".zarr" else None
         by_bands = layout is not None and geometry.axes[0] == 0
-        if by_bands:
+        if layout is not None and by_bands:
             y = _bands_from_file(source, layout, geometry, options, chunk_bytes)
         else:
             y = dask_pool(x, **kwargs)
@@ -255,7 +253,7 @@ def _write_band(band: np.ndarray, path: str, offset: int) -> int:
     data = np.ascontiguousarray(band)
     with open(path, "r+b") as f:
         f.seek(offset)
-        f.write(memoryview(data).cast("B"))
+        f.write(data.data.cast("B"))
     return data.nbytes
 
 

@@ -4,9 +4,12 @@ data (importing it costs nothing: no NumPy)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ParameterError
+
+if TYPE_CHECKING:  # (the engine's types only: importing this module costs no NumPy)
+    from ..engine import NanPolicy, Op
 
 IMAGE_AXES = (0, 1)  # images are (H, W) or (H, W, C): pooled over height and width
 
@@ -25,10 +28,10 @@ class PoolOptions:
     padding: Any = "valid"
     dilation: int | tuple[int, ...] = 1
     ceil_mode: bool = False
-    op: str = "max"
+    op: Op = "max"
     pad_value: float | None = None
     count_pad: bool = False
-    nan: str = "propagate"
+    nan: NanPolicy = "propagate"
     axes: tuple[int, ...] | None = None
     output_size: int | tuple[int, ...] | None = None
     global_pool: bool = False

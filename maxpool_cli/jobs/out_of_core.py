@@ -10,6 +10,7 @@ result is the same, bit for bit, as pooling the whole array in memory.
 from __future__ import annotations
 
 import math
+from io import BufferedIOBase
 from pathlib import Path
 from typing import BinaryIO
 
@@ -76,8 +77,11 @@ def pool_file(
 
 
 def _write_header(out: BinaryIO, shape: tuple[int, ...], dtype: np.dtype, fortran: bool) -> None:
-    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": fortran}
-    header["shape"] = shape[::-1] if fortran else shape
+    header = {
+        "descr": np.lib.format.dtype_to_descr(dtype),
+        "fortran_order": fortran,
+        "shape": shape[::-1] if fortran else shape,
+    }
     # Version 1.0 headers hold up to 64 KiB, which only absurd numbers of dimensions exceed.
     np.lib.format.write_array_header_1_0(out, header)
 
@@ -95,7 +99,12 @@ def band_rows(geometry: PoolGeometry, layout: NpyLayout, memory_limit: int) -> i
 
 
 def pool_band(
-    src: BinaryIO, layout: NpyLayout, geometry: PoolGeometry, lo: int, hi: int, options: PoolOptions
+    src: BufferedIOBase,
+    layout: NpyLayout,
+    geometry: PoolGeometry,
+    lo: int,
+    hi: int,
+    options: PoolOptions,
 ) -> np.ndarray:
     """Outputs ``lo..hi-1`` of the first pooled axis, from the input rows they need only."""
     first = geometry.per_axis[0]
@@ -106,14 +115,13 @@ def pool_band(
     blocks = slab.reshape(lead, -1)
     for b in range(lead):
         src.seek(layout.offset + (b * first.size + start) * in_row * layout.dtype.itemsize)
-        if src.readinto(memoryview(blocks[b]).cast("B")) != blocks[b].nbytes:
+        if src.readinto(blocks[b].data.cast("B")) != blocks[b].nbytes:
             raise FileFormatError("truncated while reading")
-    result = pool_on(slab, band, options.op, options.pad_value, options.count_pad, options.nan)
-    return np.asarray(result)
+    return pool_on(slab, band, options.op, options.pad_value, options.count_pad, options.nan)
 
 
 def _pool_bands(
-    src: BinaryIO,
+    src: BufferedIOBase,
     out: BinaryIO,
     data_start: int,
     layout: NpyLayout,
@@ -131,4 +139,4 @@ def _pool_bands(
         pooled_blocks = pool_band(src, layout, geometry, lo, hi, options).reshape(lead, -1)
         for b in range(lead):
             out.seek(data_start + (b * first.out + lo) * out_row * out_dtype.itemsize)
-            out.write(memoryview(np.ascontiguousarray(pooled_blocks[b])).cast("B"))
+            out.write(np.ascontiguousarray(pooled_blocks[b]).data.cast("B"))

@@ -29,6 +29,13 @@ class FileFormatError(MaxpoolError):
     """A file cannot be read or written: unknown format, corrupt, truncated, unsafe."""
 
 
+class OutputExistsError(FileFormatError):
+    """The output exists and is not to be replaced (another run may just have written it)."""
+
+    def __init__(self, path: object) -> None:
+        super().__init__(f"{path}: already exists; pass --overwrite to replace it")
+
+
 class MissingExtraError(MaxpoolError, ImportError):
     """An optional dependency is not installed (``--dask``, Zarr): says which extra brings it."""
 

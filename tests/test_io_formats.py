@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from maxpool_cli import FileFormatError, pool
+from maxpool_cli import FileFormatError, ParameterError, pool
 from maxpool_cli import io as mio
 from maxpool_cli.io import arrays as array_io
 from maxpool_cli.jobs.one_file import pool_document
@@ -80,18 +80,27 @@ def test_pooled_image_matches_the_engine(tmp_path: Path, fmt: str, mode: str) ->
     np.testing.assert_array_equal(mio.read(out).single(), pool(decoded, 2, axes=(0, 1)))
 
 
-def test_average_is_rounded_and_clipped_back_to_the_image_dtype(tmp_path: Path) -> None:
+def test_averages_are_rounded_with_a_note_and_sums_never_clipped(tmp_path: Path) -> None:
     src = tmp_path / "in.png"
     Image.fromarray(np.array([[0, 1, 2, 4], [255, 255, 0, 0]], dtype=np.uint8)).save(src)
     out = tmp_path / "out.png"
-    mio.write(out, pool_document(mio.read(src), PoolOptions(kernel=2, op="avg")).result)
+    written = mio.write(out, pool_document(mio.read(src), PoolOptions(kernel=2, op="avg")).result)
+    assert written.notes == (
+        "values rounded to uint8 to fit a PNG image (mode L); .npy keeps them exact",
+    )
     got = mio.read(out).single()
     assert got.dtype == np.uint8
     np.testing.assert_array_equal(got, [[128, 2]])  # 127.75 -> 128, 1.5 -> 2 (half to even)
-    mio.write(
-        out, pool_document(mio.read(src), PoolOptions(kernel=2, op="sum")).result, overwrite=True
-    )
-    np.testing.assert_array_equal(mio.read(out).single(), [[255, 6]])  # 511 clipped to 255
+    summed = pool_document(mio.read(src), PoolOptions(kernel=2, op="sum")).result
+    with pytest.raises(FileFormatError, match=r"values 6 to 511 do not fit a uint8 image"):
+        mio.write(out, summed, overwrite=True)
+    np.testing.assert_array_equal(mio.read(out).single(), [[128, 2]])  # left as it was
+    mio.write(tmp_path / "sum.tiff", summed)  # one channel: mode I holds the sums
+    np.testing.assert_array_equal(mio.read(tmp_path / "sum.tiff").single(), [[511, 6]])
+    even = tmp_path / "even.png"
+    Image.fromarray(np.array([[2, 4, 6, 6]], dtype=np.uint8)).save(even)
+    exact = pool_document(mio.read(even), PoolOptions(kernel=(1, 2), op="avg")).result
+    assert mio.write(tmp_path / "exact.png", exact).notes == ()  # averages 3 and 6: exact
 
 
 @pytest.mark.parametrize("mode", ["L", "RGB", "CMYK"])
@@ -299,9 +308,14 @@ def test_format_comes_from_the_content_not_the_name(tmp_path: Path) -> None:
 
 def test_output_format_follows_extension_then_option_then_input(tmp_path: Path) -> None:
     doc = mio.read(Path(__file__).parent.parent / "sample_data" / "classic_4x4.npy")
-    assert mio.output_format(tmp_path / "x.png", "tiff", doc) == "png"
+    assert mio.output_format(tmp_path / "x.png", None, doc) == "png"
+    assert mio.output_format(tmp_path / "x.png", "png", doc) == "png"
+    with pytest.raises(ParameterError, match=r"the extension names PNG but -f/--format asks for"):
+        mio.output_format(tmp_path / "x.png", "tiff", doc)
     assert mio.output_format(tmp_path / "x.out", "tiff", doc) == "tiff"
-    assert mio.output_format(tmp_path / "x.out", None, doc) == "npy"
+    with pytest.raises(ParameterError, match=r"unknown extension '.out'; expected one of .bmp"):
+        mio.output_format(tmp_path / "x.out", None, doc)
+    assert mio.output_format(tmp_path / "noextension", None, doc) == "npy"
     assert mio.output_format("-", None, doc) == "npy"
     buffer = io.BytesIO()
     mio.write("-", doc, fmt="csv", stdout=buffer)

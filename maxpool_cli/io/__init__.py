@@ -13,8 +13,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .document import Document, ImageInfo
     from .files import STDIO, encode, load, output_format, read, save, write
+    from .headers import ArrayInfo, FileInfo, describe
 
 _LAZY = {
+    "ArrayInfo": ".headers",
+    "FileInfo": ".headers",
+    "describe": ".headers",
     "Document": ".document",
     "ImageInfo": ".document",
     "STDIO": ".files",
@@ -28,8 +32,11 @@ _LAZY = {
 
 __all__ = [
     "STDIO",
+    "ArrayInfo",
     "Document",
+    "FileInfo",
     "ImageInfo",
+    "describe",
     "encode",
     "load",
     "output_format",

@@ -10,10 +10,12 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 
@@ -58,55 +60,57 @@ class NpyLayout:
         return math.prod(self.shape) * self.dtype.itemsize
 
 
+def npy_layout(f: IO[bytes], name: str, size: int | None) -> NpyLayout:
+    """The layout of the ``.npy`` stream ``f`` (at its start), checked against its size."""
+    start = f.tell()
+    shape, fortran, dtype = _header(f, name)
+    layout = NpyLayout(tuple(shape), dtype, fortran, f.tell() - start)
+    if size is not None and size - layout.offset < layout.nbytes:
+        raise FileFormatError(
+            f"{name}: truncated: its header declares {layout.shape} {dtype} ({layout.nbytes} "
+            f"bytes of data) but only {max(0, size - layout.offset)} bytes follow"
+        )
+    return layout
+
+
 def read_layout(path: Path) -> NpyLayout | None:
     """The layout of a ``.npy`` file, or None if the file is not one."""
-    with path.open("rb") as f:
-        if f.read(6) != b"\x93NUMPY":
-            return None
-        f.seek(0)
-        try:
-            version = np.lib.format.read_magic(f)
-            read = (
-                np.lib.format.read_array_header_1_0
-                if version == (1, 0)
-                else np.lib.format.read_array_header_2_0
-            )
-            shape, fortran, dtype = read(f)
-        except (ValueError, EOFError) as e:
-            raise FileFormatError(f"{path}: not a valid .npy header: {e}") from e
-        return NpyLayout(tuple(shape), dtype, fortran, f.tell())
+    try:
+        with path.open("rb") as f:
+            if f.read(6) != b"\x93NUMPY":
+                return None
+            f.seek(0)
+            return npy_layout(f, str(path), os.fstat(f.fileno()).st_size)
+    except OSError as e:
+        raise FileFormatError(f"{path}: cannot read: {e.strerror or e}") from e
 
 
 def read_npy(
-    f: BinaryIO, name: str, size: int | None, path: Path | None = None
+    f: BinaryIO,
+    name: str,
+    size: int | None,
+    path: Path | None = None,
+    limit: int | None = None,
 ) -> tuple[np.ndarray, Attrs]:
-    """Read one ``.npy`` stream, checking its header against the data actually there; return
-    the array and its attributes.
+    """Read one ``.npy`` stream, checking its header against the data actually there and the
+    memory budget ``limit``; return the array and its attributes.
 
     ``size`` is the stream's length when known; ``path``, when given, lets a large file be
     memory-mapped instead of read into memory.
     """
     start = f.tell()
-    shape, _, dtype = _header(f, name)
-    nbytes = math.prod(shape) * dtype.itemsize
-    data_start = f.tell()
-    if size is not None:
-        available = size - (data_start - start)
-        if available < nbytes:
-            raise FileFormatError(
-                f"{name}: truncated: its header declares {shape} {dtype} ({nbytes} bytes of "
-                f"data) but only {available} bytes follow"
-            )
-    if path is not None and nbytes >= MMAP_BYTES:
-        f.seek(data_start + nbytes)
+    layout = npy_layout(f, name, size)
+    data_start = start + layout.offset
+    if path is not None and layout.nbytes >= MMAP_BYTES:
+        f.seek(data_start + layout.nbytes)
         return np.load(path, mmap_mode="r", allow_pickle=False), read_attrs(f)
-    check_fits(name, nbytes, f"a {shape} {dtype} array")
+    check_fits(name, layout.nbytes, f"a {layout.shape} {layout.dtype} array", limit)
     f.seek(start)
     try:
         array = np.lib.format.read_array(f, allow_pickle=False)
     except (ValueError, EOFError, OSError) as e:
         raise FileFormatError(f"{name}: cannot read the array data: {_first_line(e)}") from e
-    f.seek(data_start + nbytes)
+    f.seek(data_start + layout.nbytes)
     return array, read_attrs(f)
 
 
@@ -122,44 +126,64 @@ def read_attrs(f: IO[bytes]) -> Attrs:
     return attrs if isinstance(attrs, dict) else {}
 
 
+def npz_members(
+    archive: zipfile.ZipFile, name: str, key: str | None = None
+) -> dict[str, tuple[str, tuple[int, ...], np.dtype]]:
+    """Per array of an ``.npz`` archive (or only ``key``): its member, shape and dtype, from
+    the member headers alone (nothing is inflated beyond them)."""
+    names: dict[str, str] = {}
+    for member in archive.namelist():
+        if member.endswith("/"):
+            continue
+        array_name = member.removesuffix(".npy")
+        if array_name in names:
+            raise FileFormatError(
+                f"{name}: members {names[array_name]!r} and {member!r} are both the array "
+                f"{array_name!r} to NumPy; expected distinct names"
+            )
+        names[array_name] = member
+    if key is not None:
+        if key not in names:
+            raise FileFormatError(
+                f"{name}: has no array {key!r}; it holds {', '.join(names) or 'none'}"
+            )
+        names = {key: names[key]}
+    if not names:
+        raise FileFormatError(f"{name}: the archive holds no arrays")
+    described = {}
+    try:
+        for array_name, member in names.items():
+            with archive.open(member) as stream:
+                shape, _, dtype = _header(stream, f"{name}:{member}")
+            described[array_name] = (member, tuple(shape), dtype)
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError) as e:
+        raise FileFormatError(f"{name}: cannot read the archive: {_first_line(e)}") from e
+    return described
+
+
 def read_npz(
-    f: BinaryIO, name: str, key: str | None = None
+    f: BinaryIO, name: str, key: str | None = None, limit: int | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, Attrs]]:
-    """Read the arrays of an ``.npz`` archive (or only ``key``), checking each header first;
-    return them and the attributes of those that have any."""
+    """Read the arrays of an ``.npz`` archive (or only ``key``), checking their headers
+    against the memory budget first; return them and the attributes of those that have any."""
     try:
         archive = zipfile.ZipFile(f)
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         raise FileFormatError(f"{name}: not a valid .npz (zip) archive: {_first_line(e)}") from e
     with archive:
-        members = [m for m in archive.namelist() if not m.endswith("/")]
-        names: dict[str, str] = {}
-        for member in members:
-            array_name = member.removesuffix(".npy")
-            if array_name in names:
-                raise FileFormatError(
-                    f"{name}: members {names[array_name]!r} and {member!r} are both the array "
-                    f"{array_name!r} to NumPy; expected distinct names"
-                )
-            names[array_name] = member
-        if key is not None:
-            if key not in names:
-                raise FileFormatError(
-                    f"{name}: has no array {key!r}; it holds {', '.join(names) or 'none'}"
-                )
-            names = {key: names[key]}
-        if not names:
-            raise FileFormatError(f"{name}: the archive holds no arrays")
+        members = npz_members(archive, name, key)
+        total = sum(math.prod(shape) * dtype.itemsize for _, shape, dtype in members.values())
+        check_fits(
+            name,
+            total,
+            "its arrays",
+            limit,
+            "; extract a large member (unzip) and pool the .npy, which is read band by band",
+        )
         arrays = {}
         attrs = {}
         try:
-            total = 0
-            for member in names.values():
-                with archive.open(member) as stream:
-                    shape, _, dtype = _header(stream, f"{name}:{member}")
-                total += math.prod(shape) * dtype.itemsize
-            check_fits(name, total, "its arrays")
-            for array_name, member in names.items():
+            for array_name, (member, _, _) in members.items():
                 with archive.open(member) as stream:
                     arrays[array_name] = np.lib.format.read_array(stream, allow_pickle=False)
                     found = read_attrs(stream)
@@ -170,64 +194,109 @@ def read_npz(
         return arrays, attrs
 
 
-def read_zarr(path: Path, name: str) -> np.ndarray:
-    """A Zarr array (the ``[dask]`` extra brings zarr), read whole after a memory check."""
+def zarr_array(path: Path, name: str) -> Any:
+    """A Zarr array, opened (the ``[dask]`` extra brings zarr), its data not read."""
     try:
         import zarr
     except ImportError:
         raise MissingExtraError(f"{name}: reading Zarr") from None
     try:
-        array = zarr.open_array(str(path), mode="r")
+        return zarr.open_array(str(path), mode="r")
     except Exception as e:  # zarr raises many kinds for a folder that is not a store
         raise FileFormatError(f"{name}: not a readable Zarr array: {_first_line(e)}") from e
-    check_fits(name, math.prod(array.shape) * array.dtype.itemsize, f"a {array.shape} array")
+
+
+def read_zarr(path: Path, name: str, limit: int | None = None) -> np.ndarray:
+    """A Zarr array, read whole after a memory check."""
+    array = zarr_array(path, name)
+    nbytes = math.prod(array.shape) * array.dtype.itemsize
+    check_fits(name, nbytes, f"a {array.shape} array", limit)
     return np.asarray(array[...])
 
 
-def read_csv(data: bytes, name: str) -> np.ndarray:
+def read_csv(
+    f: BinaryIO, name: str, size: int | None = None, limit: int | None = None
+) -> np.ndarray:
     """A matrix of numbers from CSV or whitespace-separated text (int64 if all are integers).
 
-    >>> read_csv(b"1,2\\n3,4\\n", "m.csv")
+    The cells are counted before parsing, against the memory budget; NumPy's C parser then
+    reads them straight into the array (a Python list per cell would cost 18x the file).
+
+    >>> read_csv(io.BytesIO(b"1,2\\n3,4\\n"), "m.csv")
     array([[1, 2],
            [3, 4]])
     """
+    data = f.read()
+    if size is not None and len(data) < size:
+        raise FileFormatError(f"{name}: truncated while reading")
+    delimiter = _delimiter(data, name)
+    separators = (
+        data.count(b"\n")
+        + 1
+        + (data.count(delimiter.encode()) if delimiter else data.count(b" ") + data.count(b"\t"))
+    )
+    # The result, and as much again while the parser grows it.
+    check_fits(name, 2 * 8 * separators, f"about {separators:,} numbers", limit)
+    for dtype in (np.int64, np.float64):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
+                values = np.loadtxt(
+                    io.BytesIO(data),
+                    delimiter=delimiter,
+                    comments="#",
+                    dtype=dtype,
+                    ndmin=2,
+                    encoding="utf-8-sig",
+                )
+        except ValueError:
+            continue
+        if values.size == 0:
+            raise FileFormatError(f"{name}: holds no numbers")
+        return values
+    raise FileFormatError(f"{name}: {_csv_problem(data, delimiter)}")
+
+
+def _delimiter(data: bytes, name: str) -> str | None:
+    """The delimiter of the first line with numbers: comma, semicolon, tab, or None (spaces)."""
+    try:
+        text = data[:65536].decode("utf-8-sig", errors="strict")
+    except UnicodeDecodeError as e:
+        if e.start < 65536 - 4:
+            raise FileFormatError(f"{name}: not a text file ({e.reason} at byte {e.start})") from e
+        text = data[: e.start].decode("utf-8-sig")
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return next((d for d in (",", ";", "\t") if d in line), None)
+    return None
+
+
+def _csv_problem(data: bytes, delimiter: str | None) -> str:
+    """What is wrong with a text the parser refused, found line by line (the error path)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise FileFormatError(f"{name}: not a text file ({e.reason} at byte {e.start})") from e
-    rows: list[tuple[int, list[str]]] = []
-    delimiter: str | None = None
+        return f"not a text file ({e.reason} at byte {e.start})"
+    width = first = None
     for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
+        line = line.split("#", 1)[0].strip()
+        if not line:
             continue
-        if delimiter is None:
-            delimiter = next((d for d in (",", ";", "\t") if d in line), " ")
-        cells = line.split(delimiter) if delimiter != " " else line.split()
-        rows.append((number, [c.strip() for c in cells]))
-    if not rows:
-        raise FileFormatError(f"{name}: holds no numbers")
-    width = len(rows[0][1])
-    for number, cells in rows:
-        if len(cells) != width:
-            raise FileFormatError(
-                f"{name}: line {number} has {len(cells)} values, expected {width} like line "
-                f"{rows[0][0]} (ragged rows)"
+        cells = [c.strip() for c in line.split(delimiter)] if delimiter else line.split()
+        if width is None:
+            width, first = len(cells), number
+        elif len(cells) != width:
+            return (
+                f"line {number} has {len(cells)} values, expected {width} like line {first} "
+                f"(ragged rows)"
             )
-    flat = [cell for _, cells in rows for cell in cells]
-    try:
-        values = np.array([int(c) for c in flat], dtype=np.int64)
-    except (ValueError, OverflowError):
-        values = np.empty(len(flat), dtype=np.float64)
-        for i, cell in enumerate(flat):
+        for column, cell in enumerate(cells, start=1):
             try:
-                values[i] = float(cell)
+                float(cell)
             except ValueError:
-                number = rows[i // width][0]
-                raise FileFormatError(
-                    f"{name}: line {number}, column {i % width + 1}: {cell!r} is not a number"
-                ) from None
-    return values.reshape(len(rows), width)
+                return f"line {number}, column {column}: {cell!r} is not a number"
+    return "holds no numbers" if width is None else "cannot be read as a matrix of numbers"
 
 
 def npy_bytes(array: np.ndarray, attrs: Attrs | None = None) -> bytes:

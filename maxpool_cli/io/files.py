@@ -11,16 +11,18 @@ from __future__ import annotations
 import io
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from ..errors import FileFormatError, ParameterError
-from . import formats
+from ..errors import FileFormatError, OutputExistsError, ParameterError
+from . import formats, memory
 from .arrays import csv_bytes, npy_bytes, npz_bytes, read_csv, read_npy, read_npz
 from .atomic import atomic_write
 from .document import Document
+from .sizes import human
 
 STDIO = "-"
 
@@ -30,33 +32,52 @@ def read(
     key: str | None = None,
     max_pixels: int | None = None,
     stdin: BinaryIO | None = None,
+    memory_limit: int | None = None,
 ) -> Document:
     """Read a file (or ``"-"``: standard input) into a :class:`Document`.
+
+    ``memory_limit`` (bytes) bounds what reading may allocate, as does the memory this
+    process can have; sizes are checked from headers before anything is allocated.
 
     Raises
     ------
     FileFormatError
-        Missing, unreadable, empty, truncated, corrupt, pickled or unsupported input; the
-        message starts with the file's name.
+        Missing, unreadable, empty, truncated, corrupt, pickled, unsupported or too large
+        input; the message starts with the file's name.
     """
     if str(source) == STDIO:
-        data = (stdin or sys.stdin.buffer).read()
-        return _read_stream(io.BytesIO(data), "<stdin>", len(data), None, None, key, max_pixels)
+        data = _read_all(stdin or sys.stdin.buffer, memory_limit)
+        stream = io.BytesIO(data)
+        return _read_stream(stream, "<stdin>", len(data), None, None, key, max_pixels, memory_limit)
     path = Path(source)
     if path.is_dir() and path.suffix == ".zarr":
         from .arrays import read_zarr
 
-        return Document(str(path), "zarr", {"array": read_zarr(path, str(path))})
+        return Document(str(path), "zarr", {"array": read_zarr(path, str(path), memory_limit)})
     try:
         with path.open("rb") as f:
             size = os.fstat(f.fileno()).st_size
-            return _read_stream(
-                f, str(path), size, path, formats.from_extension(path), key, max_pixels
-            )
+            named = formats.from_extension(path)
+            return _read_stream(f, str(path), size, path, named, key, max_pixels, memory_limit)
     except IsADirectoryError:
         raise FileFormatError(f"{path}: is a folder; expected a file") from None
     except OSError as e:
         raise FileFormatError(f"{path}: cannot read: {e.strerror or e}") from e
+
+
+def _read_all(stream: BinaryIO, limit: int | None) -> bytes:
+    """All of a stream of unknown length, refusing more than the memory budget."""
+    budget = min(limit or memory.UNKNOWN, memory.available_memory())
+    chunks, total = [], 0
+    while chunk := stream.read(1 << 20):
+        total += len(chunk)
+        if total > budget:
+            raise FileFormatError(
+                f"<stdin>: holds more than the {human(budget)} of memory it may use; save it "
+                f"to a file (a .npy is read band by band)"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _read_stream(
@@ -67,59 +88,55 @@ def _read_stream(
     named: str | None,
     key: str | None,
     max_pixels: int | None,
+    limit: int | None,
 ) -> Document:
     head = f.read(16)
     f.seek(0)
-    fmt = formats.sniff(head)
-    if fmt is None and named == "csv" and formats.describe(head) == "it starts like text":
-        fmt = "csv"  # the parser says what is wrong with it
-    if fmt is None or (fmt == "csv" and named not in (None, "csv")):
-        said = f" named as {named.upper()}," if named else ""
-        raise FileFormatError(f"{name}:{said} not a supported file: {formats.describe(head)}")
+    fmt = formats.recognise(head, named, name)
     if key is not None and fmt != "npz":
         raise ParameterError(f"--key: only applies to .npz archives; {name} is {fmt.upper()}")
     if fmt == "npy":
-        array, attrs = read_npy(f, name, size, path)
+        array, attrs = read_npy(f, name, size, path, limit)
         return Document(name, fmt, {"array": array}, attrs={"array": attrs} if attrs else {})
     if fmt == "npz":
-        arrays, member_attrs = read_npz(f, name, key)
+        arrays, member_attrs = read_npz(f, name, key, limit)
         return Document(name, fmt, arrays, attrs=member_attrs)
     if fmt == "csv":
-        return Document(name, fmt, {"array": read_csv(f.read(), name)})
+        return Document(name, fmt, {"array": read_csv(f, name, size, limit)})
     from .images import read_image  # Pillow is imported only when an image is read
 
-    return read_image(f, name, fmt, max_pixels)
+    return read_image(f, name, fmt, max_pixels, limit)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a write did: the format, and notes on conversions that were not exact (averages
+    rounded to fit an image's dtype)."""
+
+    format: str
+    notes: tuple[str, ...] = ()
 
 
 def output_format(target: str | Path | None, asked: str | None, doc: Document) -> str:
-    """The output's format: its extension's, else the one asked for, else the input's."""
-    if target is not None and str(target) != STDIO:
-        named = formats.from_extension(Path(target))
-        if named is not None:
-            return named
-    if asked is not None:
-        if asked not in formats.FORMATS:
-            raise ParameterError(
-                f"--format: expected one of {', '.join(formats.FORMATS)}, got {asked!r}"
-            )
-        return asked
-    return doc.format
+    """The output's format: its extension's, else the one asked for, else the input's (an
+    extension that is unknown or contradicts the format asked for is an error)."""
+    return formats.asked_format(target, asked) or doc.format
 
 
-def encode(doc: Document, fmt: str, name: str) -> bytes:
-    """The bytes of ``doc`` written as ``fmt``."""
+def encode(doc: Document, fmt: str, name: str) -> tuple[bytes, tuple[str, ...]]:
+    """The bytes of ``doc`` written as ``fmt``, and notes on inexact conversions."""
     if fmt == "npy":
-        return npy_bytes(doc.single(), next(iter(doc.attrs.values()), None))
+        return npy_bytes(doc.single(), next(iter(doc.attrs.values()), None)), ()
     if fmt == "npz":
-        return npz_bytes(doc.arrays, doc.attrs)
+        return npz_bytes(doc.arrays, doc.attrs), ()
     if fmt == "csv":
-        return csv_bytes(doc.single(), name)
+        return csv_bytes(doc.single(), name), ()
     from .images import encode_image
 
     frames = list(doc.arrays.values()) if doc.is_image else [doc.single()]
     buffer = io.BytesIO()
-    encode_image(frames, doc.image, fmt, name, buffer)
-    return buffer.getvalue()
+    notes = encode_image(frames, doc.image, fmt, name, buffer)
+    return buffer.getvalue(), notes
 
 
 def write(
@@ -128,33 +145,34 @@ def write(
     fmt: str | None = None,
     overwrite: bool = False,
     stdout: BinaryIO | None = None,
-) -> str:
-    """Write ``doc`` to a path (atomically) or to ``"-"`` (standard output); return the format.
+) -> Written:
+    """Write ``doc`` to a path (atomically) or to ``"-"`` (standard output).
 
     Raises
     ------
     FileFormatError
-        The output exists (without ``overwrite``), or cannot be encoded or written.
+        The output exists (without ``overwrite``), or cannot be encoded or written (values
+        an image's dtype cannot hold are refused, never clipped).
     """
     fmt = output_format(target, fmt, doc)
     if str(target) == STDIO:
-        data = encode(doc, fmt, "<stdout>")
+        data, notes = encode(doc, fmt, "<stdout>")
         out = stdout or sys.stdout.buffer
         out.write(data)
         out.flush()
-        return fmt
+        return Written(fmt, notes)
     path = Path(target)
     if path.exists() and not overwrite:
-        raise FileFormatError(f"{path}: already exists; pass --overwrite to replace it")
-    data = encode(doc, fmt, str(path))
+        raise OutputExistsError(path)
+    data, notes = encode(doc, fmt, str(path))
     try:
         with atomic_write(path, overwrite=overwrite) as f:
             f.write(data)
     except FileExistsError:
-        raise FileFormatError(f"{path}: already exists; pass --overwrite to replace it") from None
+        raise OutputExistsError(path) from None
     except OSError as e:
         raise FileFormatError(f"{path}: cannot write: {e.strerror or e}") from e
-    return fmt
+    return Written(fmt, notes)
 
 
 def load(path: str | Path, key: str | None = None) -> np.ndarray:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import ParameterError
+
 # Format name -> the Pillow format name, for images; arrays have none.
 IMAGE_FORMATS = {
     "png": "PNG",
@@ -53,6 +55,35 @@ def from_extension(path: Path) -> str | None:
     return EXTENSIONS.get(path.suffix.lower())
 
 
+def asked_format(target: str | Path | None, asked: str | None) -> str | None:
+    """The format an output's name and an explicit format ask for together (None: the
+    input's), refusing an extension that is unknown or contradicts the format asked for.
+
+    >>> asked_format("small.png", None), asked_format("-", "npy"), asked_format("out", None)
+    ('png', 'npy', None)
+    """
+    if asked is not None and asked not in FORMATS:
+        raise ParameterError(f"--format: expected one of {', '.join(FORMATS)}, got {asked!r}")
+    if target is None or str(target) == "-":
+        return asked
+    path = Path(target)
+    if path.suffix.lower() == ".zarr":  # a Zarr store: written on Dask (the [dask] extra)
+        return "zarr"
+    named = from_extension(path)
+    if named is None and path.suffix and asked is None:
+        known = ", ".join(sorted(EXTENSIONS))
+        raise ParameterError(
+            f"{target}: unknown extension {path.suffix!r}; expected one of {known} "
+            f"(or name the format with -f/--format)"
+        )
+    if named is not None and asked is not None and named != asked:
+        raise ParameterError(
+            f"{target}: the extension names {named.upper()} but -f/--format asks for "
+            f"{asked.upper()}; expected them to agree"
+        )
+    return named or asked
+
+
 def sniff(head: bytes) -> str | None:
     """The format of a file from its first 16 bytes, or None if none is recognised.
 
@@ -83,6 +114,20 @@ def sniff(head: bytes) -> str | None:
 def _looks_numeric(head: bytes) -> bool:
     allowed = set(b"0123456789+-.eEnaNifINF,;\t \r\n")
     return all(byte in allowed for byte in head)
+
+
+def recognise(head: bytes, named: str | None, name: str) -> str:
+    """The format of a file from its first bytes (its name's format only decides for text),
+    or a clear error."""
+    fmt = sniff(head)
+    if fmt is None and named == "csv" and describe(head) == "it starts like text":
+        fmt = "csv"  # the parser says what is wrong with it
+    if fmt is None or (fmt == "csv" and named not in (None, "csv")):
+        from ..errors import FileFormatError
+
+        said = f" named as {named.upper()}," if named else ""
+        raise FileFormatError(f"{name}:{said} not a supported file: {describe(head)}")
+    return fmt
 
 
 def describe(head: bytes) -> str:

@@ -7,15 +7,21 @@ for ``F``). Palette images become RGB or RGBA: pooling palette indices would mea
 
 from __future__ import annotations
 
+import contextlib
+import math
+import struct
 import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from ..errors import FileFormatError
 from .document import Document, ImageInfo
 from .formats import IMAGE_FORMATS
+from .headers import ArrayInfo, FileInfo
 from .memory import check_fits
 
 DEFAULT_MAX_PIXELS = 178_956_970  # Pillow's own decompression-bomb limit (2 x 89.5 MP)
@@ -56,8 +62,23 @@ CONVERTED = {
 }
 
 
-def read_image(f: BinaryIO, name: str, fmt: str, max_pixels: int | None = None) -> Document:
-    """Decode every frame of an image, EXIF orientation applied."""
+# Channels of the arrays each (read) mode gives.
+CHANNELS = {"1": 1, "L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "CMYK": 4, "I;16": 1, "I": 1, "F": 1}
+# EXIF orientation -> how the stored pixels become upright, as NumPy views.
+ORIENT = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+@contextlib.contextmanager
+def _opened(f: BinaryIO, name: str, fmt: str, max_pixels: int | None) -> Iterator[Image.Image]:
+    """The image opened lazily (nothing decoded), every Pillow error one clear error."""
     limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
     previous = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = limit
@@ -65,61 +86,146 @@ def read_image(f: BinaryIO, name: str, fmt: str, max_pixels: int | None = None) 
         with warnings.catch_warnings():
             # Over the limit is an error here, not a warning.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return _decode(f, name, fmt)
+            with Image.open(f, formats=[IMAGE_FORMATS[fmt]]) as image:
+                yield image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise FileFormatError(
-            f"{name}: the image has more than {limit:,} pixels, the limit against "
-            f"decompression bombs; raise it with --max-pixels if you trust the file"
-        ) from None
+        raise FileFormatError(_bomb_message(name, limit)) from None
     except UnidentifiedImageError:
         raise FileFormatError(f"{name}: not a readable {fmt.upper()} image") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as e:
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as e:
         raise FileFormatError(f"{name}: cannot decode the image: {e}") from e
     finally:
         Image.MAX_IMAGE_PIXELS = previous
 
 
-def _decode(f: BinaryIO, name: str, fmt: str) -> Document:
-    with Image.open(f, formats=[IMAGE_FORMATS[fmt]]) as image:
-        width, height = image.size
-        check_fits(
-            name,
-            width * height * 16,
-            f"a {width}x{height} image",
-            "; images are decoded whole: convert it to .npy with a tool that streams (vips, "
-            "gdal_translate) and pool the .npy, which is read band by band",
-        )
-        frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
-        icc = image.info.get("icc_profile")
-        loop = image.info.get("loop")
-        durations = [frame.info.get("duration") for frame in frames]
+def _bomb_message(name: str, limit: int, what: str = "the image has") -> str:
+    return (
+        f"{name}: {what} more than {limit:,} pixels, the limit against decompression bombs; "
+        f"raise it with --max-pixels if you trust the file"
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What decoding an image will give, known from its headers: the mode every frame is
+    read as, the frames' count and timing, and the shape of each frame's array."""
+
+    mode: str
+    frames: int
+    shape: tuple[int, ...]
+    durations: tuple[int, ...] | None
+    notes: tuple[str, ...]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(MODE_DTYPES[self.mode])
+
+    @property
+    def nbytes(self) -> int:
+        return self.frames * math.prod(self.shape) * self.dtype.itemsize
+
+
+def _count(image: Image.Image, name: str, max_pixels: int | None) -> int:
+    """The number of frames, refusing a decompression bomb before any frame is decoded: the
+    limit holds for all frames together (a GIF of 5,000 tiny frames on a big canvas)."""
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+    count = getattr(image, "n_frames", 1)  # counted from frame headers, nothing decoded
+    width, height = image.size
+    if count > 1 and width * height * count > limit:
+        what = f"its {count:,} frames of {width}x{height} have"
+        raise FileFormatError(_bomb_message(name, limit, what))
+    return count
+
+
+def _plan(image: Image.Image, name: str, count: int) -> _Plan:
+    """Every frame's mode, size, orientation and timing, by visiting the frames in turn."""
+    modes, alpha, durations, upright = set(), False, [], True
+    for i in range(count):
+        image.seek(i)
+        modes.add(image.mode)
+        alpha |= image.mode in ("RGBA", "PA", "LA") or "transparency" in image.info
+        durations.append(image.info.get("duration"))
+        upright &= _orientation(image) in (1, 2, 3, 4)
+    image.seek(0)
     notes = []
-    frames = [ImageOps.exif_transpose(frame) for frame in frames]
-    modes = {frame.mode for frame in frames}
+    mode = image.mode
     if modes & {"P", "PA"} or len(modes) > 1:
         # Palette indices mean nothing pooled: every frame becomes true colour, alike.
-        alpha = any(f.mode in ("RGBA", "PA", "LA") or "transparency" in f.info for f in frames)
-        target = "RGBA" if alpha else "RGB"
+        mode = "RGBA" if alpha else "RGB"
         if modes & {"P", "PA"}:
-            notes.append(f"palette image converted to {target}")
-        frames = [frame.convert(target) for frame in frames]
-    mode = frames[0].mode
+            notes.append(f"palette image converted to {mode}")
     if mode in CONVERTED:
         if CONVERTED[mode] != "I;16":
             notes.append(f"{mode} image converted to {CONVERTED[mode]}")
         mode = CONVERTED[mode]
     elif mode not in MODE_DTYPES:
         raise FileFormatError(f"{name}: images of mode {mode} are not supported")
-    arrays = [_pixels(frame, mode) for frame in frames]
-    keys = ["image"] if len(arrays) == 1 else [f"frame{i}" for i in range(len(arrays))]
+    width, height = image.size
+    if not upright:
+        width, height = height, width
+    channels = CHANNELS[mode]
+    shape = (height, width) if channels == 1 else (height, width, channels)
+    timing = _timing(durations) if count > 1 else None
+    return _Plan(mode, count, shape, timing, tuple(notes))
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(0x0112, 1)
+    except (OSError, ValueError, SyntaxError, struct.error):
+        return 1
+    return value if value in range(1, 9) else 1
+
+
+def _keys(frames: int) -> list[str]:
+    return ["image"] if frames == 1 else [f"frame{i}" for i in range(frames)]
+
+
+def describe_image(f: BinaryIO, name: str, fmt: str, max_pixels: int | None = None) -> FileInfo:
+    """An image's arrays (every frame) from its headers; nothing is decoded."""
+    with _opened(f, name, fmt, max_pixels) as image:
+        plan = _plan(image, name, _count(image, name, max_pixels))
+        info = ImageInfo(mode=plan.mode, frames=plan.frames, durations=plan.durations)
+    arrays = tuple(ArrayInfo(key, plan.shape, plan.dtype) for key in _keys(plan.frames))
+    return FileInfo(name, fmt, arrays, image=info, notes=plan.notes)
+
+
+def read_image(
+    f: BinaryIO, name: str, fmt: str, max_pixels: int | None = None, limit: int | None = None
+) -> Document:
+    """Decode every frame of an image, EXIF orientation applied, one frame at a time.
+
+    Every frame is counted before any is decoded: against the decompression-bomb limit
+    (``max_pixels``, all frames together) and the memory budget ``limit``.
+    """
+    with _opened(f, name, fmt, max_pixels) as image:
+        count = _count(image, name, max_pixels)
+        width, height = image.size
+        what = f"{count:,} frames of {width}x{height}" if count > 1 else f"a {width}x{height} image"
+        hint = (
+            "; images are decoded whole: convert it to .npy with a tool that streams (vips, "
+            "gdal_translate) and pool the .npy, which is read band by band"
+        )
+        # At most 4 bytes a pixel in Pillow, before the frames are visited (GIF frames are
+        # decoded as they are visited): a bomb is refused fast.
+        check_fits(name, 4 * width * height * (count + 2), what, limit, hint)
+        plan = _plan(image, name, count)
+        # Every frame's array, and one frame as Pillow holds it while it is converted.
+        check_fits(name, plan.nbytes + 2 * 4 * width * height, what, limit, hint)
+        icc = image.info.get("icc_profile")
+        loop = image.info.get("loop")
+        arrays = []
+        for i in range(plan.frames):
+            image.seek(i)
+            arrays.append(_pixels(image, plan.mode))
     info = ImageInfo(
-        mode=mode,
-        frames=len(arrays),
-        durations=_timing(durations) if len(arrays) > 1 else None,
-        loop=loop if len(arrays) > 1 else None,
+        mode=plan.mode,
+        frames=plan.frames,
+        durations=plan.durations,
+        loop=loop if plan.frames > 1 else None,
         icc_profile=icc,
     )
-    return Document(name, fmt, dict(zip(keys, arrays)), image=info, notes=tuple(notes))
+    return Document(name, fmt, dict(zip(_keys(plan.frames), arrays)), image=info, notes=plan.notes)
 
 
 def _timing(durations: list[object]) -> tuple[int, ...] | None:
@@ -129,17 +235,29 @@ def _timing(durations: list[object]) -> tuple[int, ...] | None:
 
 
 def _pixels(frame: Image.Image, mode: str) -> np.ndarray:
+    """The current frame as an array in ``mode``'s dtype, upright (EXIF orientation)."""
+    orientation = _orientation(frame)
+    frame.load()
     if frame.mode != mode and not frame.mode.startswith("I;16"):
         frame = frame.convert(mode)
     pixels = np.asarray(frame)
-    return pixels.astype(MODE_DTYPES[mode], copy=False)  # native byte order for I;16B
+    pixels = pixels.astype(MODE_DTYPES[mode], copy=False)  # native byte order for I;16B
+    if orientation in ORIENT:
+        # One contiguous copy, so that pooling runs on its fast paths.
+        pixels = np.ascontiguousarray(ORIENT[orientation](pixels))
+    return pixels
 
 
 def encode_image(
     arrays: list[np.ndarray], info: ImageInfo | None, fmt: str, name: str, stream: BinaryIO
-) -> None:
-    """Encode frames as ``fmt``: in the source image's mode, or the mode the array implies."""
-    frames = [_to_image(a, info.mode if info else None, fmt, name) for a in arrays]
+) -> tuple[str, ...]:
+    """Encode frames as ``fmt``: in the source image's mode, or the mode the array implies.
+
+    Returns notes on inexact conversions (averages rounded to the image's dtype); values the
+    dtype cannot hold are refused, never clipped.
+    """
+    notes: list[str] = []
+    frames = [_to_image(a, info.mode if info else None, fmt, name, notes) for a in arrays]
     mode = frames[0].mode
     if mode not in WRITABLE[fmt]:
         can = ", ".join(f for f, modes in WRITABLE.items() if mode in modes) or "none"
@@ -169,33 +287,68 @@ def encode_image(
         frames[0].save(stream, **options)
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise FileFormatError(f"{name}: cannot write a {mode} image as {fmt.upper()}: {e}") from e
+    return tuple(dict.fromkeys(notes))
 
 
-def _to_image(array: np.ndarray, mode: str | None, fmt: str, name: str) -> Image.Image:
+def _to_image(
+    array: np.ndarray, mode: str | None, fmt: str, name: str, notes: list[str]
+) -> Image.Image:
     if mode is None:
         mode = _mode_for(array, fmt, name)
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
-    array = _fit_dtype(array, MODE_DTYPES[mode])
+    if fmt == "tiff" and CHANNELS[mode] == 1 and not _holds(array, mode) and _holds(array, "I"):
+        # A one-channel TIFF can hold sums as 32-bit integers: no clipping, no refusal.
+        notes.append(f"written as a 32-bit TIFF (mode I): mode {mode} cannot hold the values")
+        mode = "I"
+    array = _fit_dtype(array, mode, fmt, name, notes)
     if mode == "CMYK":
         height, width = array.shape[:2]
         return Image.frombytes("CMYK", (width, height), np.ascontiguousarray(array).tobytes())
     return Image.fromarray(np.ascontiguousarray(array))
 
 
-def _fit_dtype(array: np.ndarray, dtype: type) -> np.ndarray:
-    """An image's pooled pixels back in its dtype: averages rounded, everything clipped."""
-    target = np.dtype(dtype)
+def _fit_dtype(array: np.ndarray, mode: str, fmt: str, name: str, notes: list[str]) -> np.ndarray:
+    """Pooled pixels back in their image's dtype: averages rounded (with a note), values
+    outside the dtype's range refused (they would be clipped)."""
+    target = np.dtype(MODE_DTYPES[mode])
     if array.dtype == target:
         return array
-    if target.kind == "b":
-        return np.round(array) >= 1 if array.dtype.kind == "f" else array > 0
     if target.kind == "f":
         return array.astype(target)
-    values = np.round(array) if array.dtype.kind == "f" else array
-    # An integer dtype here (bool and float returned above).
-    info = np.iinfo(target.type)  # type: ignore[type-var]
-    return np.clip(values, info.min, info.max).astype(target)
+    if not _holds(array, mode):
+        finite = array[np.isfinite(array)] if array.dtype.kind == "f" else array
+        got = "NaN" if finite.size != array.size else f"values {finite.min()} to {finite.max()}"
+        holders = ".npy or .tiff" if CHANNELS[mode] == 1 else ".npy"
+        raise FileFormatError(
+            f"{name}: {got} do not fit a {target} image (mode {mode}), which would clip them; "
+            f"expected --op avg or max, or an output that holds them ({holders})"
+        )
+    if array.dtype.kind == "f":
+        rounded = np.round(array)
+        if not np.array_equal(rounded, array):
+            notes.append(
+                f"values rounded to {target} to fit a {fmt.upper()} image (mode {mode}); .npy "
+                f"keeps them exact"
+            )
+        array = rounded
+    return array.astype(target)
+
+
+def _holds(array: np.ndarray, mode: str) -> bool:
+    """Whether ``mode``'s dtype holds every value of ``array`` (averages rounded)."""
+    target = np.dtype(MODE_DTYPES[mode])
+    if target.kind == "f" or array.size == 0:
+        return True
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        return False
+    lo, hi = (0, 1) if target.kind == "b" else _integer_range(target)
+    return bool(lo <= array.min() and array.max() <= hi)
+
+
+def _integer_range(dtype: np.dtype) -> tuple[int, int]:
+    info = np.iinfo(dtype.type)
+    return int(info.min), int(info.max)
 
 
 def _mode_for(array: np.ndarray, fmt: str, name: str) -> str:

@@ -1,36 +1,11 @@
-"""Byte sizes: memory this machine has, and sizes written by people (``256M``, ``2G``).
+"""Byte sizes written by people (``256M``, ``2G``) and for people (``1.5 MiB``).
 
 Kept apart from NumPy so that parsing ``--memory-limit`` costs nothing at start-up.
 """
 
 from __future__ import annotations
 
-import os
-
 from ..errors import ParameterError
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable on Linux; free physical pages elsewhere)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 1 << 62  # unknown: let the allocator decide
-
-
-def total_memory() -> int:
-    """Physical memory in bytes (the default memory limit is a quarter of it)."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 8 * 2**30
 
 
 def gib(nbytes: int) -> str:

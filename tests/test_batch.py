@@ -62,14 +62,29 @@ def test_tree_with_bad_files(tmp_path: Path) -> None:
         f"Error: {src / 'sub' / 'tiny.npy'}: not a valid .npy header: EOF: reading magic string, "
         "expected 8 bytes got 6",
     ]
-    written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert written == sorted(good)
+    assert _outputs(out) == sorted(good)
+    assert (out / ".maxpool-batch.json").is_file()  # the options that made them
     for rel, array in good.items():
         axes = (0, 1) if rel.endswith(".png") else None
         np.testing.assert_array_equal(mio.load(out / rel), pool(array, 2, axes=axes))
     assert re.search(r"^\s*done\s+4\s*$", result.stdout, re.M)
     assert re.search(r"^\s*failed\s+2\s*$", result.stdout, re.M)
     assert "broken.png" in result.stdout  # the failures, listed with their reasons
+
+
+def _outputs(folder: Path) -> list[str]:
+    """The output files under a folder (not the batch's hidden record of its options)."""
+    return sorted(
+        str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name[0] != "."
+    )
+
+
+def _json_lines(stdout: str) -> tuple[list[dict], dict]:
+    """A batch's JSON Lines: one record per file, then the summary."""
+    records = [json.loads(line) for line in stdout.splitlines()]
+    assert "summary" in records[-1]
+    assert all("status" in r for r in records[:-1])
+    return records[:-1], records[-1]["summary"]
 
 
 def test_rerun_resumes_and_overwrite_redoes(tmp_path: Path) -> None:
@@ -80,26 +95,33 @@ def test_rerun_resumes_and_overwrite_redoes(tmp_path: Path) -> None:
     runner.invoke(cli, ["run", str(src), "-r", "-o", str(out), "-j", "1"])
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     again = runner.invoke(cli, ["run", str(src), "-r", "-o", str(out), "--json", "-j", "1"])
-    doc = json.loads(again.stdout)
-    assert doc["summary"]["skipped"] == 4
-    assert doc["summary"]["done"] == 0
-    assert doc["summary"]["failed"] == 2
+    _, summary = _json_lines(again.stdout)
+    assert summary["skipped"] == 4
+    assert summary["done"] == 0
+    assert summary["failed"] == 2
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
     redo = runner.invoke(cli, ["run", str(src), "-r", "-o", str(out), "--overwrite", "--json"])
-    assert json.loads(redo.stdout)["summary"]["done"] == 4
+    assert _json_lines(redo.stdout)[1]["done"] == 4
 
 
 def test_json_records_per_file(tmp_path: Path) -> None:
     src = tmp_path / "in"
     _tree(src)
     result = CliRunner().invoke(cli, ["run", str(src), "-o", str(tmp_path / "o"), "--json"])
-    doc = json.loads(result.stdout)
-    by_name = {Path(f["input"]).name: f for f in doc["files"]}
+    files, summary = _json_lines(result.stdout)
+    by_name = {Path(f["input"]).name: f for f in files}
     assert by_name["a.npy"]["status"] == "done"
     assert by_name["a.npy"]["arrays"][0]["output_shape"] == [4, 4]
     assert by_name["broken.png"]["status"] == "failed"
-    assert "sub" not in " ".join(doc_f["input"] for doc_f in doc["files"])  # not recursive
-    assert doc["summary"]["done"] == 2
+    assert "sub" not in " ".join(f["input"] for f in files)  # not recursive
+    assert summary["done"] == 2
+    assert summary["failures"] == [
+        {
+            "reason": by_name["broken.png"]["reason"],
+            "count": 1,
+            "examples": [str(src / "broken.png")],
+        }
+    ]
 
 
 def test_fail_fast_stops_early(tmp_path: Path) -> None:
@@ -111,7 +133,7 @@ def test_fail_fast_stops_early(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["run", str(src), "-o", str(out), "--fail-fast", "-j", "1"])
     assert result.exit_code == 1
-    assert not out.exists() or list(out.iterdir()) == []
+    assert _outputs(out) == []
 
 
 def test_output_folder_inside_the_input_is_not_read(tmp_path: Path) -> None:
@@ -122,7 +144,7 @@ def test_output_folder_inside_the_input_is_not_read(tmp_path: Path) -> None:
     for _ in range(2):  # the second run must not pool the first run's output
         result = runner.invoke(cli, ["run", str(src), "-r", "-o", str(src / "pooled")])
         assert result.exit_code == 0, result.stderr
-    assert sorted(p.name for p in (src / "pooled").rglob("*")) == ["x.npy"]
+    assert _outputs(src / "pooled") == ["x.npy"]
 
 
 def test_symlink_loops_are_safe(tmp_path: Path) -> None:
@@ -182,8 +204,8 @@ def test_large_npy_goes_out_of_core(tmp_path: Path) -> None:
     assert default.exit_code == 0, default.stderr
     np.testing.assert_array_equal(np.load(tmp_path / "d.npy"), pool(x, 2))
     as_png = runner.invoke(cli, [*args, "--memory-limit", "20K", "-o", str(tmp_path / "s.png")])
-    assert as_png.exit_code == 1
-    assert "out of core, which writes .npy only" in as_png.stderr
+    assert as_png.exit_code == 2
+    assert "pooled band by band into a file: expected -o FILE.npy" in as_png.stderr
 
 
 def _processes_mentioning(text: str) -> list[int]:
@@ -214,8 +236,15 @@ def test_interrupted_batch_leaves_no_partial_file(tmp_path: Path) -> None:
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
-    assert stderr.decode().strip().endswith("Error: interrupted")
-    names = [p.name for p in out.iterdir()]
+    said = stderr.decode().strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"Interrupted: \d+ done, 0 skipped, 0 failed, \d+ not done \(no partial file is left\); "
+        r"run the same command again to go on where it stopped\.",
+        said,
+    ), said
+    done, remaining = map(int, re.findall(r"(\d+) (?:done|not done)", said))
+    names = [p.name for p in out.iterdir() if p.name != ".maxpool-batch.json"]
+    assert done + remaining == 80
     assert not [n for n in names if n.startswith(".") or n.endswith(".part")]  # no temporaries
     assert 0 < len(names) < 80
     for name in names:  # every output there is whole
@@ -224,4 +253,4 @@ def test_interrupted_batch_leaves_no_partial_file(tmp_path: Path) -> None:
     assert _processes_mentioning(str(src)) == []
     rerun = subprocess.run(command, capture_output=True, text=True, check=False)
     assert rerun.returncode == 0, rerun.stderr
-    assert len(list(out.iterdir())) == 80
+    assert len(_outputs(out)) == 80

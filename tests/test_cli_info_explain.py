@@ -30,8 +30,8 @@ def test_info_describes_without_pooling(runner: CliRunner) -> None:
     assert f"{SAMPLE / 'astronaut.png'}  PNG, mode RGB" in out
     assert "image  (512, 512, 3) uint8, values 0 .. 255" in out
     assert (
-        "pooled over axes 0, 1 -> (256, 256, 3) uint8, kernel 3x3, stride 2x2, padding 0:1, 0:1"
-        in out
+        "pooled over axes 0, 1 -> (256, 256, 3) uint8, kernel 3x3, stride 2x2, padding same "
+        "(0:1, 0:1)" in out
     )
     assert "heatmap  (3, 24, 24) float32" in out
     assert "pooled over axes 1, 2 -> (3, 12, 12) float32" in out

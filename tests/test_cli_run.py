@@ -126,11 +126,11 @@ def test_indices(runner: CliRunner, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["-k", "0"], "Error: kernel: expected integers >= 1, got 0"),
+        (["-k", "0"], "Error: --kernel: expected integers >= 1, got 0"),
         (["-k", "x"], "expected an integer or comma-separated integers like 3 or 3,2; got 'x'"),
         (["-p", "1:x"], "Invalid value for '-p' / '--padding': expected valid, same, an integer"),
         (["--op", "median"], "Invalid value for '--op'"),
-        (["--count-pad"], "count_pad: only applies to op='avg'"),
+        (["--count-pad"], "--count-pad: only applies to --op avg, got --op max"),
         (["--op", "avg", "--indices", "i.npy"], "--indices: only applies to --op max or min"),
         (["-o", "-", "--json"], "--json: cannot share standard output with -o -"),
         (["--key", "a"], "--key: only applies to .npz archives"),
@@ -216,7 +216,8 @@ def test_large_image_prints_a_summary_not_values(runner: CliRunner) -> None:
     assert len(result.stdout) < 3000
     assert "▀" not in result.stdout  # no colour preview off a terminal...
     forced = runner.invoke(cli, ["run", str(SAMPLE / "astronaut.png"), "--preview"])
-    assert "▀" in forced.stdout  # ...unless asked for
+    assert "▀" not in forced.stdout  # ...even when asked for: rows of bare blocks say nothing
+    assert "no preview without colour" in forced.stderr
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ ALLOWED = {
     "engine": {"engine", "errors"},
     "io": {"io", "errors"},
     "dask": {"engine", "errors"},
-    "jobs": {"jobs", "io", "engine", "errors", "dask"},
+    "jobs": {"jobs", "io", "engine", "errors", "dask", "_version"},
     "cli": {"cli", "jobs", "io", "engine", "errors", "dask", "_version"},
     "__init__": {"engine", "io", "errors", "_version"},
     "__main__": {"cli"},

@@ -33,8 +33,11 @@ def test_help_imports_neither_numpy_nor_pil_nor_rich() -> None:
     assert _imports("run", "--help") == set()
 
 
-def test_array_to_file_needs_no_rich_nor_pil(tmp_path: Path) -> None:
+def test_arrays_need_neither_rich_nor_pil(tmp_path: Path) -> None:
     src = tmp_path / "x.npy"
     np.save(src, np.arange(16.0).reshape(4, 4))
-    assert _imports("run", str(src), "-o", str(tmp_path / "y.npy"), "-q") == {"numpy"}
+    # Saved, with its one header line printed; printed into a pipe; described.
+    assert _imports("run", str(src), "-o", str(tmp_path / "y.npy")) == {"numpy"}
     assert (tmp_path / "y.npy").exists()
+    assert _imports("run", str(src)) == {"numpy"}
+    assert _imports("info", str(src)) == {"numpy"}

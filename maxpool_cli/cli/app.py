@@ -7,6 +7,9 @@ themselves on :data:`cli`; ``maxpool_cli.cli`` imports them all.
 from __future__ import annotations
 
 import enum
+import os
+import re
+import shlex
 import sys
 import traceback
 from typing import Any
@@ -36,11 +39,60 @@ class _Interrupted(click.ClickException):
     exit_code = ExitStatus.INTERRUPTED
 
 
+# The library's argument names as the command line's flags, for messages that come from below.
+_FLAG_WORDS = [
+    (re.compile(r"\bop='(\w+)'"), r"--op \1"),
+    (re.compile(r"\bop '(\w+)' or '(\w+)'"), r"--op \1 or \2"),
+    (re.compile(r"\bceil_mode=False\b"), "no --ceil-mode"),
+    (re.compile(r"\bpadding 'same'"), "-p same"),
+    (re.compile(r"\b(ceil_mode|count_pad|pad_value|output_size)\b"), None),
+    (re.compile(r"\breturn_indices\b"), "--indices"),
+    (re.compile(r"(^|: )(kernel|stride|dilation|padding|axes|op|nan|shape):"), r"\1--\2:"),
+]
+
+
+def flag_words(message: str) -> str:
+    """A library message in the command line's words: ``count_pad`` is ``--count-pad``.
+
+    >>> flag_words("count_pad: only applies to op='avg', got op='max'")
+    '--count-pad: only applies to --op avg, got --op max'
+    >>> flag_words("x.npy: kernel: expected integers >= 1, got 0")
+    'x.npy: --kernel: expected integers >= 1, got 0'
+    """
+    for pattern, replacement in _FLAG_WORDS:
+        if replacement is None:
+            message = pattern.sub(lambda m: "--" + m.group(1).replace("_", "-"), message)
+        else:
+            message = pattern.sub(replacement, message)
+    return message
+
+
+def one_line(message: str) -> str:
+    r"""A message that stays on one line: control characters (a newline in a file name) are
+    written as escapes.
+
+    >>> one_line("a\nb.npy: cannot read")
+    'a\\nb.npy: cannot read'
+    """
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in message)
+
+
 class MaxpoolCommand(click.Command):
-    """A click command that turns every error into one line on stderr and an exit code."""
+    """A click command that turns every error into one line on stderr and an exit code.
+
+    Every command also takes ``--debug`` (as the group does), so it works after the command.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(
+            click.Option(["--debug"], is_flag=True, hidden=True, help="Show tracebacks.")
+        )
 
     def invoke(self, ctx: click.Context) -> Any:
-        debug = bool(ctx.find_root().params.get("debug"))
+        debug = bool(ctx.params.pop("debug", False) or ctx.find_root().params.get("debug"))
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -48,11 +100,11 @@ class MaxpoolCommand(click.Command):
         except ParameterError as e:
             if debug:
                 traceback.print_exc()
-            raise click.UsageError(str(e), ctx=ctx) from e
+            raise click.UsageError(one_line(flag_words(str(e))), ctx=ctx) from e
         except MaxpoolError as e:
             if debug:
                 traceback.print_exc()
-            raise _Failure(str(e)) from e
+            raise _Failure(one_line(flag_words(str(e)))) from e
         except KeyboardInterrupt:
             raise _Interrupted("interrupted") from None
         except BrokenPipeError:
@@ -63,12 +115,35 @@ class MaxpoolCommand(click.Command):
             if debug:
                 raise
             raise _Failure(
-                f"unexpected {type(e).__name__}: {e} (this is a bug; --debug shows the traceback)"
+                one_line(
+                    f"unexpected {type(e).__name__}: {e} (this is a bug; --debug shows the "
+                    f"traceback)"
+                )
             ) from e
 
 
 class MaxpoolGroup(click.Group):
+    """The group: commands as above, and a pointer to ``run`` when a file is given instead."""
+
     command_class = MaxpoolCommand
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and self.get_command(ctx, name) is None and _looks_like_input(name):
+            suggestion = shlex.join(["maxpool", "run", *args])
+            raise click.UsageError(
+                f"No such command {name!r}; to pool a file, name the command: {suggestion}",
+                ctx=ctx,
+            )
+        return super().resolve_command(ctx, args)
+
+
+def _looks_like_input(name: str) -> bool:
+    from ..io.formats import EXTENSIONS
+
+    return name == STDIO or os.path.exists(name) or os.path.splitext(name)[1].lower() in EXTENSIONS
 
 
 @click.group("maxpool", cls=MaxpoolGroup, context_settings={"help_option_names": ["-h", "--help"]})

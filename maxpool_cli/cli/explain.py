@@ -10,7 +10,7 @@ from .params import pooling_options
 
 
 @cli.command()
-@click.argument("source", metavar="[INPUT]", required=False)
+@click.argument("source", metavar="[INPUT]", required=False, type=click.Path(allow_dash=True))
 @pooling_options
 @click.option(
     "--max-steps",

@@ -76,8 +76,37 @@ class PaddingType(click.ParamType):
         return int(part)
 
 
+class HintedChoice(click.Choice):
+    """A choice that points at the right word for a common slip (``--op mean``: ``avg``).
+
+    >>> HintedChoice(["max", "avg"], {"mean": "avg"}).convert("mean", None, None)
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: 'mean' is not one of max, avg; did you mean 'avg'?
+    """
+
+    def __init__(self, choices: list[str], hints: dict[str, str]) -> None:
+        super().__init__(choices)
+        self.hints = hints
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        hint = self.hints.get(str(value).lower())
+        if hint is not None:
+            choices = ", ".join(map(str, self.choices))
+            self.fail(f"{value!r} is not one of {choices}; did you mean {hint!r}?", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 INT_LIST = IntListType()
 PADDING = PaddingType()
+OP_HINTS = {
+    "mean": "avg",
+    "average": "avg",
+    "maximum": "max",
+    "minimum": "min",
+    "total": "sum",
+    "add": "sum",
+}
 
 
 def _scalar_or_tuple(values: IntList) -> int | IntList:
@@ -146,7 +175,7 @@ def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--op",
-            type=click.Choice(["max", "min", "avg", "sum"]),
+            type=HintedChoice(["max", "min", "avg", "sum"], OP_HINTS),
             default="max",
             show_default=True,
             help="The reduction.",

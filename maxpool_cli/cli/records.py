@@ -1,16 +1,18 @@
-"""Plain-data records of what a job read and made: the ``--json`` output, and what the rich
-renderings show."""
+"""Plain-data records of what a job read and made: the ``--json`` output."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
 from ..engine import AdaptiveGeometry
 from ..io.document import Document
-from ..jobs.batch import Outcome
+from ..io.files import Written
+from ..io.headers import FileInfo
+from ..jobs.batch import FailureGroup, Outcome, Summary
 from ..jobs.one_file import ArrayReport, Geometry, Pooled
 
 VALUES_LIMIT = 10_000  # --json includes the values of outputs with at most this many cells
@@ -58,29 +60,35 @@ def _clean(value: Any) -> Any:
 
 def array_record(
     name: str,
-    x: np.ndarray,
+    shape: tuple[int, ...],
+    dtype: object,
     geometry: Geometry,
+    output_dtype: object,
+    x: np.ndarray | None = None,
     y: np.ndarray | None = None,
-    output_dtype: str | None = None,
 ) -> dict[str, Any]:
-    """One array: what went in, the geometry, and (when pooled) what came out."""
-    span = value_range(x)
+    """One array: what went in (its range when ``x`` is given), the geometry, and what came
+    out (its values when ``y`` is given and small)."""
     record: dict[str, Any] = {
         "name": name,
-        "input_shape": list(x.shape),
-        "input_dtype": str(x.dtype),
-        "input_range": None if span is None else [_clean(v) for v in span],
-        "output_shape": list(geometry.output_shape),
-        "output_dtype": str(y.dtype) if y is not None else output_dtype,
-        **geometry_record(geometry),
+        "input_shape": list(shape),
+        "input_dtype": str(dtype),
     }
+    if x is not None:
+        span = value_range(x)
+        record["input_range"] = None if span is None else [_clean(v) for v in span]
+    record.update(
+        output_shape=list(geometry.output_shape),
+        output_dtype=str(output_dtype),
+        **geometry_record(geometry),
+    )
     if y is not None and y.size <= VALUES_LIMIT:
         record["values"] = json_values(y)
     return record
 
 
-def document_record(doc: Document) -> dict[str, Any]:
-    """The file-level facts of a document."""
+def document_record(doc: Document | FileInfo) -> dict[str, Any]:
+    """The file-level facts of a document (or of a file described from its headers)."""
     record: dict[str, Any] = {"input": doc.name, "format": doc.format}
     if doc.image is not None:
         record["mode"] = doc.image.mode
@@ -90,14 +98,23 @@ def document_record(doc: Document) -> dict[str, Any]:
 
 
 def pooled_record(
-    pooled: Pooled, output: str | None, output_format: str | None, op: str
+    pooled: Pooled, output: str | None, written: Written | None, op: str
 ) -> dict[str, Any]:
     """``run --json`` for one file pooled in memory: the values too, when few enough."""
     doc = pooled.source
     record = document_record(doc)
-    record.update(output=output, output_format=output_format, op=op)
+    record.update(output=output, output_format=written.format if written else None, op=op)
+    record["notes"] = [*pooled.notes, *(written.notes if written else ())]
     record["arrays"] = [
-        array_record(name, doc.arrays[name], pooled.geometries[name], y)
+        array_record(
+            name,
+            doc.arrays[name].shape,
+            doc.arrays[name].dtype,
+            pooled.geometries[name],
+            y.dtype,
+            x=doc.arrays[name],
+            y=y,
+        )
         for name, y in pooled.result.arrays.items()
     ]
     return record
@@ -138,4 +155,17 @@ def outcome_record(outcome: Outcome) -> dict[str, Any]:
         "output_bytes": outcome.out_bytes,
         "seconds": round(outcome.seconds, 6),
         "arrays": [report_record(r) for r in outcome.arrays],
+        "notes": list(outcome.notes),
+    }
+
+
+def summary_record(summary: Summary, groups: list[FailureGroup]) -> dict[str, Any]:
+    """The last line of a batch's JSON Lines: the counts, and the failures by reason."""
+    return {
+        "summary": {
+            **asdict(summary),
+            "failures": [
+                {"reason": g.reason, "count": g.count, "examples": g.examples} for g in groups
+            ],
+        }
     }

@@ -1,13 +1,12 @@
-"""Rich renderables for batches: the progress bar on stderr and the closing summary."""
+"""Batches on screen: the progress bar on stderr (rich, terminals only) and the closing summary
+(plain text)."""
 
 from __future__ import annotations
 
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from rich.console import Console
 
 from ..io.sizes import human
-from ..jobs.batch import Outcome, Summary, Task
+from ..jobs.batch import FailureGroup, Outcome, Summary, Task
 
 
 class BatchProgress:
@@ -55,25 +54,26 @@ class BatchProgress:
         self._progress.stop()
 
 
-def summary_view(summary: Summary, outcomes: list[Outcome]) -> Group:
-    """The end of a batch: counts, bytes, time, and every failure with its reason."""
-    table = Table(box=None, show_header=False, padding=(0, 2))
-    table.add_column(style="dim")
-    table.add_column(justify="right")
-    table.add_row("done", Text(str(summary.done), style="green" if summary.done else ""))
-    table.add_row("skipped (output exists)", str(summary.skipped))
-    table.add_row("failed", Text(str(summary.failed), style="bold red" if summary.failed else ""))
-    table.add_row("read", human(summary.in_bytes))
-    table.add_row("written", human(summary.out_bytes))
+def summary_lines(summary: Summary, groups: list[FailureGroup], notes: dict[str, int]) -> list[str]:
+    """The end of a batch in plain text: counts, bytes, time, the failures grouped by reason
+    (how many, and the first few files), and notes with the number of files they concern."""
     rate = summary.done / summary.seconds if summary.seconds > 0 else 0.0
-    table.add_row("time", f"{summary.seconds:.2f} s ({rate:.1f} files/s)")
-    parts: list[RenderableType] = [table]
-    failed = [o for o in outcomes if o.status == "failed"]
-    if failed:
-        reasons = Table(title="failed", title_justify="left", box=None, padding=(0, 2))
-        reasons.add_column("file", overflow="fold")
-        reasons.add_column("reason", overflow="fold")
-        for o in failed:
-            reasons.add_row(o.source, o.reason)
-        parts.append(reasons)
-    return Group(*parts)
+    rows = [
+        ("done", str(summary.done)),
+        ("skipped (output exists)", str(summary.skipped)),
+        ("failed", str(summary.failed)),
+        ("read", human(summary.in_bytes)),
+        ("written", human(summary.out_bytes)),
+        ("time", f"{summary.seconds:.2f} s ({rate:.1f} files/s)"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"  {label:<{width}}  {value}" for label, value in rows]
+    if groups:
+        lines.append("failed, by reason:")
+        for group in groups:
+            more = group.count - len(group.examples)
+            files = ", ".join(group.examples) + (f" and {more} more" if more else "")
+            lines.append(f"  {group.count:>5}  {group.reason}: {files}")
+    for note, count in notes.items():
+        lines.append(f"note: {note} ({count} file{'s' if count > 1 else ''})")
+    return lines

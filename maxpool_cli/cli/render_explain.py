@@ -13,7 +13,8 @@ from ..engine.reference import Step
 from ..jobs.lesson import Explanation
 from ..jobs.one_file import Geometry
 from ..jobs.options import PoolOptions
-from .render import format_values, header, matrix_table, number_text
+from .render import matrix_table
+from .text import header_line, number_strings, number_text
 
 AXIS_NAMES = {1: ["positions"], 2: ["rows", "columns"]}
 
@@ -77,7 +78,7 @@ def explain_grid(
 ) -> Table:
     """The (padded) input as a table; the cells of ``step``'s window bracketed and highlighted."""
     grid2d = arr.reshape(1, -1) if arr.ndim == 1 else arr
-    text = format_values(grid2d)
+    text = number_strings(grid2d)
     positions = _grid_positions(geometry)
     rows = positions[0] if arr.ndim == 2 else range(0, 1)
     cols = positions[-1]
@@ -148,7 +149,7 @@ def print_explanation(
 ) -> None:
     """The whole ``explain`` walk: header, formulas, the input, every step, the output."""
     geometry, result = walk.geometry, walk.result
-    line = header(
+    line = header_line(
         name, x.shape, x.dtype, result.shape, result.dtype, geometry, options.op, options.padding
     )
     console.print(line, soft_wrap=True)

@@ -4,35 +4,44 @@ or many files as a batch."""
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
-from ..errors import FileFormatError, ParameterError
-from ..io.formats import FORMATS
+from ..errors import FileFormatError, OutputExistsError, ParameterError
+from ..io.formats import DEFAULT_EXTENSION, EXTENSIONS, FORMATS, asked_format
 from ..jobs.options import PoolOptions
-from .app import STDIO, ExitStatus, cli
+from . import streams
+from .app import STDIO, ExitStatus, cli, one_line
 from .params import pooling_options
 
 if TYPE_CHECKING:
+    from ..jobs.batch import Outcome
+    from ..jobs.one_file import ArrayReport
     from ..jobs.options import Settings
 
 
 @cli.command()
-@click.argument("sources", metavar="INPUT...", nargs=-1, required=True)
+@click.argument(
+    "sources", metavar="INPUT...", nargs=-1, required=True, type=click.Path(allow_dash=True)
+)
 @pooling_options
 @click.option(
     "-o",
     "--output",
-    help="Write the result here: a file, '-' (standard output), or a folder for several inputs.",
+    type=click.Path(allow_dash=True),
+    help="Write the result here: a file, '-' (standard output), or a folder (DIR/ or an "
+    "existing one) that gets the input's name.",
 )
 @click.option(
     "-f",
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
-    help="Output format (an output's extension wins; default: the input's).",
+    help="Output format (must agree with the output's extension; default: the input's).",
 )
 @click.option(
     "--indices",
@@ -41,12 +50,12 @@ if TYPE_CHECKING:
     "input shape for 'maxpool unpool'.",
 )
 @click.option("--key", help="The .npz member to pool (default: every member).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (JSON Lines for several files).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.option(
     "--preview/--no-preview",
     default=None,
-    help="Draw images in colour (default: on a terminal).",
+    help="Draw images in colour (default: on a colour terminal).",
 )
 @click.option("--max-pixels", type=click.IntRange(min=1), help="Raise the image size limit.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
@@ -60,7 +69,8 @@ if TYPE_CHECKING:
 @click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
 @click.option(
     "--memory-limit",
-    help="Pool .npy files larger than this band by band (default: a quarter of the RAM).",
+    help="Memory one job may use, like 256M (default: a quarter of the RAM); larger .npy "
+    "files are pooled band by band.",
 )
 @click.option(
     "--dask",
@@ -92,7 +102,7 @@ def run(
     One file is printed (every value of small arrays, a summary of large ones, a colour
     preview of images on a terminal) or saved with -o. Several files or folders are pooled
     in parallel into the -o folder, the output tree mirroring the input tree; outputs that
-    exist are skipped, so a rerun resumes an interrupted batch.
+    exist are skipped, so a rerun with the same options resumes an interrupted batch.
 
     \b
     Examples:
@@ -102,28 +112,75 @@ def run(
       cat sample_data/mask.png | maxpool run - -k 4 -o - > mask_small.png
       maxpool run big.zarr -k 2 -o small.zarr --dask local -j 4
     """
-    from ..io.sizes import parse_size, total_memory
+    from ..io.memory import default_budget
+    from ..io.sizes import parse_size
     from ..jobs.options import Settings
 
-    limit = parse_size(memory_limit) if memory_limit else total_memory() // 4
+    options.check()
+    limit = parse_size(memory_limit) if memory_limit else default_budget()
     settings = Settings(options, fmt, overwrite, key, max_pixels, limit)
+    into_folder = output not in (None, STDIO) and _names_a_folder(output)
     # A Zarr store is a folder holding one array, not a folder of files.
     many = len(sources) > 1 or any(Path(s).is_dir() and Path(s).suffix != ".zarr" for s in sources)
-    if many or (output is not None and Path(output).is_dir()):
+    if many:
         if output is None or output == STDIO:
             raise ParameterError("several inputs or a folder: expected -o FOLDER for the outputs")
         if indices is not None:
             raise ParameterError("--indices: applies to a single input")
         if STDIO in sources:
             raise ParameterError("'-' (standard input) cannot be one of several inputs")
+        if not into_folder and Path(output).suffix in EXTENSIONS:
+            raise ParameterError(f"-o {output}: several inputs need a folder; expected -o DIR/")
         batch = BatchRequest(sources, Path(output), recursive, globs, jobs, fail_fast, dask_address)
         _run_batch(batch, settings, as_json, quiet)
         return
-    zarr = Path(sources[0]).suffix == ".zarr" or Path(output or "").suffix == ".zarr"
+    source = sources[0]
+    if output is not None and into_folder:
+        output = str(_into_folder(source, Path(output), fmt))
+    asked_format(output, fmt)  # conflicts are refused before any work
+    if asked_format(indices, None) not in (None, "npy", "npz"):
+        raise ParameterError(f"--indices {indices}: indices are written as .npy or .npz")
+    zarr = Path(source).suffix == ".zarr" or Path(output or "").suffix == ".zarr"
     if dask_address is not None or zarr:
-        _run_array_on_dask(sources[0], output, settings, dask_address, jobs, as_json, quiet)
+        _run_array_on_dask(source, output, settings, dask_address, jobs, as_json, quiet)
         return
-    _run_one(sources[0], output, indices, settings, as_json, quiet, preview)
+    _run_one(source, output, indices, settings, as_json, quiet, preview)
+
+
+def _names_a_folder(output: str) -> bool:
+    """``-o DIR/`` (a trailing slash) or an existing folder (not a Zarr store) means "into
+    this folder, keeping the name"."""
+    path = Path(output)
+    return output.endswith(("/", os.sep)) or (path.is_dir() and path.suffix != ".zarr")
+
+
+def _into_folder(source: str, folder: Path, fmt: str | None) -> Path:
+    if source == STDIO:
+        raise ParameterError(f"-o {folder}/: standard input has no name to keep; expected -o FILE")
+    name = Path(source).name
+    if fmt is not None:
+        name = str(Path(name).with_suffix(DEFAULT_EXTENSION[fmt]))
+    return folder / name
+
+
+def _print_reports(source: str, reports: list[ArrayReport], options: PoolOptions) -> None:
+    """One header line per array of a file written to a file (plain: no rich to import)."""
+    from .text import header_line
+
+    for a in reports:
+        title = source if len(reports) == 1 else f"{source}[{a.name}]"
+        click.echo(
+            header_line(
+                title,
+                a.input_shape,
+                a.input_dtype,
+                a.output_shape,
+                a.output_dtype,
+                a.geometry,
+                options.op,
+                options.padding,
+            )
+        )
 
 
 def _run_array_on_dask(
@@ -136,14 +193,11 @@ def _run_array_on_dask(
     quiet: bool,
 ) -> None:
     """One large .npy or Zarr array, pooled as a Dask array into a .npy or Zarr output."""
-    import os
-
     from ..jobs import on_dask
+    from ..jobs.one_file import check_output
 
     if output is None or output == STDIO:
         raise ParameterError("--dask/Zarr: pools into a file: expected -o FILE.npy or -o DIR.zarr")
-    from ..jobs.one_file import check_output
-
     check_output(source, output)
     workers = jobs or os.cpu_count() or 1
     with on_dask.client_for(address or "local", workers) as client:
@@ -153,9 +207,7 @@ def _run_array_on_dask(
 
         click.echo(json.dumps(reports_record(source, output, settings.options.op, arrays)))
     elif not quiet:
-        from . import render
-
-        render.print_headers(render.stdout_console(), source, arrays, settings.options)
+        _print_reports(source, arrays, settings.options)
 
 
 def _run_one(
@@ -171,15 +223,21 @@ def _run_one(
     from ..jobs.one_file import (
         check_output,
         indices_document,
-        needs_out_of_core,
+        large_npy,
         pool_document,
         pool_to_file,
+        read_within_budget,
         reports,
     )
 
     options = settings.options
     if as_json and output == STDIO:
         raise ParameterError("--json: cannot share standard output with -o -")
+    if output == STDIO and streams.is_terminal(sys.stdout):
+        raise ParameterError(
+            "-o -: standard output is a terminal, which binary data would garble; redirect it "
+            "(> out.png) or pipe it, or name a file with -o"
+        )
     if indices is not None and options.op not in ("max", "min"):
         raise ParameterError(f"--indices: only applies to --op max or min, got {options.op}")
     for target in (output, indices):
@@ -187,27 +245,39 @@ def _run_one(
             check_output(source, target)
             if target != STDIO and not settings.overwrite and Path(target).exists():
                 # Before any work, so that no output is written when another cannot be.
-                raise FileFormatError(f"{target}: already exists; pass --overwrite to replace it")
-    if needs_out_of_core(source, settings.memory_limit):
-        if output is None or output == STDIO or indices is not None:
-            raise ParameterError(
-                f"{source}: larger than the memory limit, so it is pooled band by band into a "
-                f"file: expected -o FILE.npy (and no --indices)"
-            )
-        arrays = pool_to_file(source, output, settings)
+                raise OutputExistsError(target)
+            if target != STDIO:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+    layout = large_npy(source, settings.memory_limit)
+    banded = (
+        layout is not None
+        and output not in (None, STDIO)
+        and indices is None
+        and options.adaptive is None
+        and (asked_format(output, settings.fmt) or "npy") == "npy"
+    )
+    if layout is not None and layout.nbytes > settings.memory_limit and not banded:
+        raise ParameterError(
+            f"{source}: larger than the memory limit, so it is pooled band by band into a "
+            f"file: expected -o FILE.npy (and no --indices or --output-size)"
+        )
+    if banded and output is not None:
+        report = pool_to_file(source, output, settings)
+        for note in report.notes:
+            streams.note(note, source)
         if as_json:
             from .records import reports_record
 
-            click.echo(json.dumps(reports_record(source, output, options.op, arrays)))
+            click.echo(json.dumps(reports_record(source, output, options.op, report.arrays)))
         elif not quiet:
-            from . import render  # rich is imported only to print
-
-            render.print_headers(render.stdout_console(), source, arrays, options)
+            _print_reports(source, report.arrays, options)
         return
-    doc = io.read(source, key=settings.key, max_pixels=settings.max_pixels)
+    if source == STDIO and streams.is_terminal(sys.stdin):
+        click.echo("maxpool: reading standard input (end it with Ctrl-D)...", err=True)
+    doc = read_within_budget(source, settings, indices=indices is not None)
     pooled = pool_document(doc, options, return_indices=indices is not None)
     if indices is not None:
-        io.write(indices, indices_document(pooled), fmt="npy", overwrite=settings.overwrite)
+        io.write(indices, indices_document(pooled), overwrite=settings.overwrite)
     written = None
     if output is not None:
         written = io.write(output, pooled.result, fmt=settings.fmt, overwrite=settings.overwrite)
@@ -216,17 +286,55 @@ def _run_one(
 
         click.echo(json.dumps(pooled_record(pooled, output, written, options.op)))
         return
+    for note in (*pooled.notes, *(written.notes if written else ())):
+        streams.note(note, doc.name)
     if quiet or output == STDIO:
         return
-    from . import render  # rich is imported only to print
-
-    console = render.stdout_console()
-    for note in doc.notes:
-        render.stderr_console().print(f"{doc.name}: note: {note}", style="dim", soft_wrap=True)
     if output is not None:
-        render.print_headers(console, doc.name, reports(pooled), options)
-    else:
+        _print_reports(doc.name, reports(pooled), options)
+        return
+    _warn_if_redirected_to_a_file(doc.name)
+    if streams.is_terminal(sys.stdout):
+        from . import render  # rich, for the terminal only
+
+        console = render.stdout_console()
+        if preview and doc.is_image and not render.has_colour(console):
+            streams.note("no preview without colour (NO_COLOR is set)", doc.name)
         render.print_pooled(console, pooled, options, preview)
+    else:
+        if preview and doc.is_image:
+            streams.note("no preview without colour (standard output is not a terminal)", doc.name)
+        _print_plain(pooled, options)
+
+
+def _print_plain(pooled: object, options: PoolOptions) -> None:
+    """Every value in full, one line per row, whatever the width (pipes, files, logs)."""
+    from ..jobs.one_file import Pooled
+    from .text import array_lines, header_line
+
+    assert isinstance(pooled, Pooled)
+    doc = pooled.source
+    for name, y in pooled.result.arrays.items():
+        x = doc.arrays[name]
+        title = doc.name if len(doc.arrays) == 1 else f"{doc.name}[{name}]"
+        geometry = pooled.geometries[name]
+        click.echo(
+            header_line(
+                title, x.shape, x.dtype, y.shape, y.dtype, geometry, options.op, options.padding
+            )
+        )
+        click.echo("\n".join(array_lines(y, doc.is_image and y.ndim == 3)))
+
+
+def _warn_if_redirected_to_a_file(name: str) -> None:
+    """``maxpool run img.png > out.png`` prints a table into out.png: say so."""
+    target = streams.redirected_file()
+    if target is not None and target.suffix.lower() in EXTENSIONS:
+        streams.note(
+            f"printed a table of values into {target}, not an image or array; to write one, "
+            f"use -o {target}",
+            name,
+        )
 
 
 class BatchRequest(NamedTuple):
@@ -242,13 +350,17 @@ class BatchRequest(NamedTuple):
 
 
 def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: bool) -> None:
-    import os
     import time
 
-    from ..jobs import batch
+    from ..jobs import batch, manifest
     from . import render, render_batch
-    from .records import outcome_record
+    from .records import outcome_record, summary_record
 
+    batch.prepare_output(request.output)
+    try:
+        manifest.check_and_record(request.output, settings)
+    except manifest.OptionsChangedError as e:
+        raise FileFormatError(_options_changed(e)) from e
     tasks, known = batch.discover(
         request.sources,
         request.output,
@@ -258,17 +370,18 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
         settings.overwrite,
     )
     errors = render.stderr_console()
-    outcomes: list[batch.Outcome] = []
+    outcomes: list[Outcome] = []
     show_progress = errors.is_terminal and not (quiet or as_json)
     progress = render_batch.BatchProgress(errors, tasks) if show_progress else None
 
-    def report(outcome: batch.Outcome) -> None:
+    def report(outcome: Outcome) -> None:
         outcomes.append(outcome)
         if outcome.status == "failed":
-            line = f"Error: {outcome.source}: {outcome.reason}"
-            errors.print(line, soft_wrap=True, markup=False, highlight=False)
+            click.echo(one_line(f"Error: {outcome.source}: {outcome.reason}"), err=True)
+        if as_json:
+            click.echo(json.dumps(outcome_record(outcome)))  # JSON Lines, as each finishes
 
-    def advance(outcome: batch.Outcome) -> None:
+    def advance(outcome: Outcome) -> None:
         report(outcome)
         if progress is not None:
             progress.advance(outcome)
@@ -277,8 +390,8 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
         report(outcome)
     start = time.perf_counter()
     stopped = request.fail_fast and any(o.status == "failed" for o in known)
+    jobs = request.jobs or os.cpu_count() or 1
     try:
-        jobs = request.jobs or os.cpu_count() or 1
         if not stopped and request.dask is not None:
             from ..jobs import on_dask
 
@@ -286,14 +399,80 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
                 on_dask.run_tasks(client, tasks, settings, request.fail_fast, advance)
         elif not stopped:
             batch.run_tasks(tasks, settings, jobs, request.fail_fast, advance)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.stop()
+            progress = None
+        _say_interrupted(outcomes, len(tasks) + len(known))
+        raise click.exceptions.Exit(ExitStatus.INTERRUPTED) from None
     finally:
         if progress is not None:
             progress.stop()
     summary = batch.Summary.of(outcomes, time.perf_counter() - start)
+    groups = batch.group_failures(outcomes)
     if as_json:
-        files = [outcome_record(o) for o in outcomes]
-        click.echo(json.dumps({"files": files, "summary": summary.__dict__}))
+        click.echo(json.dumps(summary_record(summary, groups)))
     elif not quiet:
-        render.stdout_console().print(render_batch.summary_view(summary, outcomes))
+        notes: dict[str, int] = {}
+        for outcome in outcomes:
+            for note in outcome.notes:
+                notes[note] = notes.get(note, 0) + 1
+        click.echo("\n".join(render_batch.summary_lines(summary, groups, notes)))
     if summary.failed:
         raise click.exceptions.Exit(ExitStatus.FAILURE)
+
+
+def _say_interrupted(outcomes: list[Outcome], total: int) -> None:
+    done = sum(o.status == "done" for o in outcomes)
+    skipped = sum(o.status == "skipped" for o in outcomes)
+    failed = sum(o.status == "failed" for o in outcomes)
+    remaining = total - len(outcomes)
+    click.echo(
+        f"Interrupted: {done} done, {skipped} skipped, {failed} failed, {remaining} not done "
+        f"(no partial file is left); run the same command again to go on where it stopped.",
+        err=True,
+    )
+
+
+# The options model's names as the flags that set them.
+FLAGS = {
+    "kernel": "-k",
+    "stride": "-s",
+    "padding": "-p",
+    "dilation": "-d",
+    "ceil_mode": "--ceil-mode",
+    "op": "--op",
+    "pad_value": "--pad-value",
+    "count_pad": "--count-pad",
+    "nan": "--nan",
+    "axes": "--axes",
+    "output_size": "--output-size",
+    "global_pool": "--global",
+    "format": "-f",
+    "key": "--key",
+}
+
+
+def _options_changed(error: object) -> str:
+    """``out: holds outputs made with -k 2 (now -k 4); ...`` in the command line's words."""
+    from ..jobs.manifest import OptionsChangedError
+
+    assert isinstance(error, OptionsChangedError)
+
+    def show(value: object) -> str:
+        if value is None or value is False:
+            return "unset"
+        if value is True:
+            return "set"
+        if isinstance(value, list):
+            return ",".join(":".join(map(str, v)) if isinstance(v, list) else str(v) for v in value)
+        return str(value)
+
+    changes = ", ".join(
+        f"{FLAGS.get(name, name)} {show(old)} (now {show(new)})"
+        for name, (old, new) in error.differences.items()
+    )
+    return (
+        f"{error.folder}: holds outputs made with {changes}; pass --overwrite to replace "
+        f"them, or choose another -o"
+    )

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..io.formats import FORMATS
+from . import streams
 from .app import cli
 from .params import INT_LIST
 
 
 @cli.command()
-@click.argument("source", metavar="POOLED")
+@click.argument("source", metavar="POOLED", type=click.Path(allow_dash=True))
 @click.option(
     "--indices",
     "indices_path",
     required=True,
+    type=click.Path(allow_dash=True),
     help="The indices 'maxpool run --indices' saved with the pooled values.",
 )
 @click.option(
@@ -24,7 +28,12 @@ from .params import INT_LIST
     "'maxpool run --indices' recorded).",
 )
 @click.option("--axes", type=INT_LIST, help="The pooled axes (default: the last ones).")
-@click.option("-o", "--output", help="Write the result here ('-': standard output).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(allow_dash=True),
+    help="Write the result here ('-': standard output).",
+)
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), help="Output format.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 def unpool(
@@ -53,11 +62,19 @@ def unpool(
         check_output(indices_path, output)
     restored = unpool_document(io.read(source), io.read(indices_path), shape, axes)
     if output is not None:
-        io.write(output, restored, fmt=fmt, overwrite=overwrite)
+        written = io.write(output, restored, fmt=fmt, overwrite=overwrite)
+        for note in written.notes:
+            streams.note(note, output)
         return
-    from . import render
-
-    console = render.stdout_console()
     for _name, array in restored.arrays.items():
-        console.print(f"{restored.name}: unpooled to {array.shape} {array.dtype}", soft_wrap=True)
-        console.print(render.array_view(array, channels_last=restored.is_image and array.ndim == 3))
+        channels_last = restored.is_image and array.ndim == 3
+        click.echo(f"{restored.name}: unpooled to {array.shape} {array.dtype}")
+        if streams.is_terminal(sys.stdout):
+            from . import render
+
+            console = render.stdout_console()
+            console.print(render.array_view(array, channels_last, console.width))
+        else:
+            from .text import array_lines
+
+            click.echo("\n".join(array_lines(array, channels_last)))

@@ -13,13 +13,14 @@ import functools
 import multiprocessing
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ..errors import MaxpoolError
+from ..errors import FileFormatError, MaxpoolError, OutputExistsError
 from ..io.formats import DEFAULT_EXTENSION, from_extension
 from .one_file import ArrayReport, pool_to_file
 from .options import Settings
@@ -48,6 +49,7 @@ class Outcome:
     out_bytes: int = 0
     seconds: float = 0.0
     arrays: list[ArrayReport] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
 
 
 def discover(
@@ -58,30 +60,12 @@ def discover(
     fmt: str | None = None,
     overwrite: bool = False,
 ) -> tuple[list[Task], list[Outcome]]:
-    """The tasks for ``inputs``, and the outcomes already known (missing inputs, outputs that
-    exist and are skipped, outputs two inputs would share).
-
-    Files named directly are taken whatever their extension; folders contribute the files
-    with a known extension that match ``globs`` (all of them when there are none). Hidden
-    files and folders, the output folder itself, and folders seen twice (symlink loops) are
-    left out. With several inputs, each folder's tree goes under a folder of its own name.
+    """The tasks for ``inputs`` (found by :func:`find_inputs`), and the outcomes already known:
+    missing inputs, outputs that exist and are skipped, outputs two inputs would share, and
+    outputs that are folders.
     """
-    inputs = list(inputs)
-    out_root = output_dir.resolve()
-    found: list[tuple[Path, Path]] = []  # (source, target relative to output_dir)
-    outcomes: list[Outcome] = []
-    for raw in inputs:
-        path = Path(raw)
-        if path.is_dir():
-            prefix = Path(path.resolve().name) if len(inputs) > 1 else Path()
-            for file in _walk(path, recursive, out_root):
-                if from_extension(file) is None or not _matches(file.name, globs):
-                    continue
-                found.append((file, prefix / file.relative_to(path)))
-        elif path.exists():
-            found.append((path, Path(path.name)))
-        else:
-            outcomes.append(Outcome(raw, None, "failed", "no such file or folder"))
+    found, missing = find_inputs(inputs, recursive, globs, output_dir.resolve())
+    outcomes = [Outcome(raw, None, "failed", "no such file or folder") for raw in missing]
     tasks: list[Task] = []
     claimed: dict[Path, Path] = {}
     for source, relative in found:
@@ -94,24 +78,67 @@ def discover(
             outcomes.append(Outcome(str(source), str(target), "failed", reason))
             continue
         claimed[key] = source
+        if target.is_dir():
+            reason = f"its output {target} is a folder"
+            outcomes.append(Outcome(str(source), str(target), "failed", reason))
+            continue
         if target.exists() and not overwrite:
             outcomes.append(Outcome(str(source), str(target), "skipped", "output exists"))
             continue
-        tasks.append(Task(source, target, source.stat().st_size))
+        tasks.append(Task(source, target, _size(source)))
     return tasks, outcomes
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def find_inputs(
+    inputs: Iterable[str],
+    recursive: bool = False,
+    globs: tuple[str, ...] = (),
+    skip: Path | None = None,
+) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """The files that inputs name, each with the path its output mirrors, and the inputs that
+    do not exist.
+
+    Files named directly are taken whatever their extension; folders contribute the files
+    with a known extension that match ``globs`` (all of them when there are none). Hidden
+    files and folders, ``skip`` (the output folder), and folders seen twice (symlink loops)
+    are left out. With several inputs, each folder's tree goes under a folder of its name.
+    """
+    inputs = list(inputs)
+    found: list[tuple[Path, Path]] = []  # (source, path relative to the output folder)
+    missing: list[str] = []
+    for raw in inputs:
+        path = Path(raw)
+        if path.is_dir() and path.suffix != ".zarr":
+            prefix = Path(path.resolve().name) if len(inputs) > 1 else Path()
+            for file in _walk(path, recursive, skip):
+                if from_extension(file) is None or not _matches(file.name, globs):
+                    continue
+                found.append((file, prefix / file.relative_to(path)))
+        elif path.exists() or raw == "-":
+            found.append((path, Path(path.name)))
+        else:
+            missing.append(raw)
+    return found, missing
 
 
 def _matches(name: str, globs: tuple[str, ...]) -> bool:
     return not globs or any(fnmatch.fnmatch(name, pattern) for pattern in globs)
 
 
-def _walk(folder: Path, recursive: bool, skip: Path) -> Iterator[Path]:
+def _walk(folder: Path, recursive: bool, skip: Path | None) -> Iterator[Path]:
     """Files under ``folder`` in sorted order, without hidden entries, ``skip`` or loops."""
     seen: set[Path] = set()
     for root, dirs, files in os.walk(folder, followlinks=True):
         here = Path(root)
         real = here.resolve()
-        if real in seen or real == skip or skip in real.parents:
+        if real in seen or (skip is not None and (real == skip or skip in real.parents)):
             dirs[:] = []
             continue
         seen.add(real)
@@ -124,13 +151,18 @@ def _walk(folder: Path, recursive: bool, skip: Path) -> Iterator[Path]:
 def process(task: Task, settings: Settings) -> Outcome:
     """Read, pool and write one file; every error becomes a failed outcome, never a raise."""
     start = time.perf_counter()
+    if task.target.is_dir():
+        return Outcome(str(task.source), str(task.target), "failed", "its output is a folder")
     if task.target.exists() and not settings.overwrite:
         # Written since the batch was planned: by a retry of this very task (a worker that
         # died after writing it), or by another run. Either way the file is there.
         return Outcome(str(task.source), str(task.target), "skipped", "output exists")
     try:
         task.target.parent.mkdir(parents=True, exist_ok=True)
-        arrays = pool_to_file(task.source, task.target, settings)
+        report = pool_to_file(task.source, task.target, settings)
+    except OutputExistsError:
+        # Another run wrote it meanwhile (two batches on one folder): theirs stands.
+        return Outcome(str(task.source), str(task.target), "skipped", "output exists")
     except MaxpoolError as e:
         return Outcome(str(task.source), str(task.target), "failed", _reason(e, task.source))
     except OSError as e:
@@ -146,7 +178,8 @@ def process(task: Task, settings: Settings) -> Outcome:
         in_bytes=task.size,
         out_bytes=task.target.stat().st_size,
         seconds=time.perf_counter() - start,
-        arrays=arrays,
+        arrays=report.arrays,
+        notes=report.notes,
     )
 
 
@@ -212,6 +245,38 @@ def run_tasks(
         pool.close()
     pool.join()
     return outcomes
+
+
+def prepare_output(folder: Path) -> None:
+    """Make the output folder, and prove it can be written, before any file is pooled (so
+    that a folder that cannot be written is one error, not one per file)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".maxpool-probe."):
+            pass
+    except FileExistsError:
+        raise FileFormatError(f"{folder}: is a file; expected a folder for the outputs") from None
+    except OSError as e:
+        raise FileFormatError(f"{folder}: cannot write into it: {e.strerror or e}") from e
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """Failures that share a reason: how many, and the first few files."""
+
+    reason: str
+    count: int
+    examples: list[str]
+
+
+def group_failures(outcomes: list[Outcome], examples: int = 3) -> list[FailureGroup]:
+    """The failures grouped by reason, the most common first."""
+    groups: dict[str, list[str]] = {}
+    for o in outcomes:
+        if o.status == "failed":
+            groups.setdefault(o.reason, []).append(o.source)
+    ranked = sorted(groups.items(), key=lambda item: -len(item[1]))
+    return [FailureGroup(reason, len(files), files[:examples]) for reason, files in ranked]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,14 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..errors import FileFormatError, MaxpoolError, MissingExtraError, ParameterError, about_file
+from ..errors import (
+    FileFormatError,
+    MaxpoolError,
+    MissingExtraError,
+    OutputExistsError,
+    ParameterError,
+    about_file,
+)
 from ..io.arrays import NpyLayout, read_layout
 from ..io.atomic import atomic_write
 from .batch import Outcome, Task, process
@@ -153,7 +160,7 @@ def pool_array(
     if options.adaptive is not None:
         raise ParameterError("--dask: array mode pools fixed windows; expected no --output-size")
     if target.exists() and not settings.overwrite:
-        raise FileFormatError(f"{target}: already exists; pass --overwrite to replace it")
+        raise OutputExistsError(target)
     x = lazy_array(source, chunk_bytes)
     kwargs = options.for_pool()
     try:

@@ -6,6 +6,7 @@ arrays, and ``io`` writes the pooled document (or ``render`` prints it).
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +30,14 @@ from ..io.arrays import NpyLayout, read_layout
 from ..io.document import Document
 from ..io.files import STDIO
 from ..io.formats import from_extension
+from ..io.headers import FileInfo
+from ..io.memory import check_fits
 from ..io.sizes import gib
 from . import out_of_core
 from .options import IMAGE_AXES, PoolOptions, Settings
+
+STREAM_BYTES = 64 * 2**20  # .npy arrays larger than this are pooled band by band into .npy
+WORKSPACE_BYTES = 16 * 2**20  # the engine's cache-sized buffers, with room to spare
 
 
 def geometry_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -44,30 +50,75 @@ Geometry = PoolGeometry | AdaptiveGeometry
 
 @dataclass(frozen=True)
 class Pooled:
-    """A document and its pooled copy, with the geometry (and indices) of every array."""
+    """A document and its pooled copy, with the geometry (and indices) of every array, and
+    notes for the user (a palette converted, channels pooled as an axis)."""
 
     source: Document
     result: Document
     geometries: dict[str, Geometry]
     indices: dict[str, np.ndarray] | None = None
+    notes: tuple[str, ...] = ()
 
 
 def plan(doc: Document, options: PoolOptions) -> dict[str, Geometry]:
     """The geometry each array of ``doc`` would be pooled with, without pooling."""
+    shapes = {name: array.shape for name, array in doc.arrays.items()}
+    return plan_shapes(doc.name, shapes, doc.is_image, options)
+
+
+def plan_shapes(
+    name: str, shapes: dict[str, tuple[int, ...]], image: bool, options: PoolOptions
+) -> dict[str, Geometry]:
+    """The geometry arrays of these shapes would be pooled with (an image's over H and W)."""
     try:
         if options.adaptive is not None:
-            kwargs = options.for_adaptive(doc.is_image)
+            kwargs = options.for_adaptive(image)
             return {
-                name: adaptive_geometry(array.shape, kwargs["output_size"], kwargs["axes"])
-                for name, array in doc.arrays.items()
+                array: adaptive_geometry(shape, kwargs["output_size"], kwargs["axes"])
+                for array, shape in shapes.items()
             }
-        kwargs = options.for_pool(doc.is_image)
+        kwargs = options.for_pool(image)
         return {
-            name: pool_geometry(array.shape, **geometry_kwargs(kwargs))
-            for name, array in doc.arrays.items()
+            array: pool_geometry(shape, **geometry_kwargs(kwargs))
+            for array, shape in shapes.items()
         }
     except MaxpoolError as e:
-        raise about_file(e, doc.name) from e
+        raise about_file(e, name) from e
+
+
+def memory_need(
+    info: FileInfo, geometries: dict[str, Geometry], op: str, indices: bool = False
+) -> int:
+    """Bytes pooling a file in memory holds at its peak: every input array, every output
+    (and its int64 indices), and the engine's cache-sized working buffers."""
+    need = WORKSPACE_BYTES
+    for array in info.arrays:
+        out = math.prod(geometries[array.name].output_shape)
+        need += array.nbytes + out * (result_dtype(array.dtype, op).itemsize + 8 * indices)
+    return need
+
+
+def read_within_budget(source: str | Path, settings: Settings, indices: bool = False) -> Document:
+    """Read a file to pool it in memory, after checking from its headers that reading and
+    pooling it fit the memory budget (every frame and member counted, nothing inflated)."""
+    if str(source) != STDIO:
+        info = io.describe(source, settings.key, settings.max_pixels, parse_text=False)
+        if info is not None:
+            shapes = {a.name: a.shape for a in info.arrays}
+            geometries = plan_shapes(info.name, shapes, info.image is not None, settings.options)
+            need = memory_need(info, geometries, settings.options.op, indices)
+            check_fits(info.name, need, "pooling it in memory", settings.memory_limit, _hint(info))
+    return io.read(
+        source, key=settings.key, max_pixels=settings.max_pixels, memory_limit=settings.memory_limit
+    )
+
+
+def _hint(info: FileInfo) -> str:
+    if info.format == "npy":
+        return "; write .npy (-o FILE.npy), which pools it band by band"
+    if info.format == "npz":
+        return "; extract the large member (unzip) and pool the .npy, which is read band by band"
+    return ""
 
 
 def pool_document(doc: Document, options: PoolOptions, return_indices: bool = False) -> Pooled:
@@ -86,7 +137,29 @@ def pool_document(doc: Document, options: PoolOptions, return_indices: bool = Fa
                 arrays[name] = function(array, **kwargs)
     except MaxpoolError as e:
         raise about_file(e, doc.name) from e
-    return Pooled(doc, doc.with_arrays(arrays), geometries, indices if return_indices else None)
+    notes = (*doc.notes, *layout_notes(doc, options, geometries))
+    result = doc.with_arrays(arrays)
+    return Pooled(doc, result, geometries, indices if return_indices else None, notes)
+
+
+def layout_notes(doc: Document, options: PoolOptions, geometries: dict[str, Geometry]) -> list[str]:
+    """A word where an array looks like an (H, W, C) image but its channels are pooled as an
+    axis, as arrays are by default (their last two axes)."""
+    if doc.is_image or options.axes is not None:
+        return []
+    notes = []
+    for name, array in doc.arrays.items():
+        looks_like_image = (
+            array.ndim == 3 and array.shape[2] in (3, 4) and min(array.shape[:2]) >= 8
+        )
+        if looks_like_image and geometries[name].axes == (1, 2):
+            label = "" if len(doc.arrays) == 1 else f"{name}: "
+            notes.append(
+                f"{label}the last axis of {array.shape} holds {array.shape[2]} values, like an "
+                f"image's channels, and is pooled as an axis (arrays are pooled over their last "
+                f"two axes); for an (H, W, C) image, pass --axes 0,1"
+            )
+    return notes
 
 
 @dataclass(frozen=True)
@@ -102,30 +175,44 @@ class ArrayReport:
 
 
 def large_npy(source: str | Path, memory_limit: int) -> NpyLayout | None:
-    """The layout of ``source`` if it is a ``.npy`` file larger than the memory budget."""
+    """The layout of ``source`` if it is a ``.npy`` file best pooled band by band: larger
+    than the memory budget, or than :data:`STREAM_BYTES` (streaming is faster and leaner)."""
     if str(source) == STDIO or not Path(source).is_file():
         return None
     layout = read_layout(Path(source))
-    return layout if layout is not None and layout.nbytes > memory_limit else None
+    if layout is None:
+        return None
+    return layout if layout.nbytes > min(memory_limit, STREAM_BYTES) else None
 
 
 def needs_out_of_core(source: str | Path, memory_limit: int) -> bool:
-    """Whether ``source`` is a ``.npy`` file whose array is larger than the memory budget."""
-    return large_npy(source, memory_limit) is not None
+    """Whether ``source`` is a ``.npy`` file larger than the memory budget: it cannot be
+    pooled in memory at all."""
+    layout = large_npy(source, memory_limit)
+    return layout is not None and layout.nbytes > memory_limit
 
 
-def pool_to_file(source: str | Path, target: str | Path, settings: Settings) -> list[ArrayReport]:
+@dataclass(frozen=True)
+class FileReport:
+    """What pooling one file into another did: its arrays, and notes for the user."""
+
+    arrays: list[ArrayReport]
+    notes: tuple[str, ...] = ()
+
+
+def pool_to_file(source: str | Path, target: str | Path, settings: Settings) -> FileReport:
     """Read ``source``, pool it and write ``target``: in memory, or band by band for a
     ``.npy`` larger than the memory budget."""
     check_output(source, target)
     layout = large_npy(source, settings.memory_limit)
-    if layout is not None:
+    fmt = from_extension(Path(target)) or settings.fmt or "npy"
+    streamable = layout is not None and settings.options.adaptive is None and fmt == "npy"
+    if layout is not None and (streamable or layout.nbytes > settings.memory_limit):
         if settings.options.adaptive is not None:
             raise ParameterError(
                 f"{source}: larger than the memory limit, and adaptive pooling works in memory "
                 f"only; raise --memory-limit"
             )
-        fmt = from_extension(Path(target)) or settings.fmt or "npy"
         if fmt != "npy":
             raise FileFormatError(
                 f"{source}: larger than the memory limit ({gib(settings.memory_limit)}), so "
@@ -135,20 +222,19 @@ def pool_to_file(source: str | Path, target: str | Path, settings: Settings) -> 
             Path(source), Path(target), settings.options, settings.memory_limit, settings.overwrite
         )
         out_dtype = str(result_dtype(layout.dtype, settings.options.op))
-        return [
-            ArrayReport(
-                "array",
-                geometry.input_shape,
-                str(layout.dtype),
-                geometry.output_shape,
-                out_dtype,
-                geometry,
-            )
-        ]
-    doc = io.read(source, key=settings.key, max_pixels=settings.max_pixels)
+        report = ArrayReport(
+            "array",
+            geometry.input_shape,
+            str(layout.dtype),
+            geometry.output_shape,
+            out_dtype,
+            geometry,
+        )
+        return FileReport([report])
+    doc = read_within_budget(source, settings)
     pooled = pool_document(doc, settings.options)
-    io.write(target, pooled.result, fmt=settings.fmt, overwrite=settings.overwrite)
-    return reports(pooled)
+    written = io.write(target, pooled.result, fmt=settings.fmt, overwrite=settings.overwrite)
+    return FileReport(reports(pooled), (*pooled.notes, *written.notes))
 
 
 def reports(pooled: Pooled) -> list[ArrayReport]:

@@ -45,6 +45,16 @@ class PoolOptions:
             return 1
         return self.output_size
 
+    def check(self) -> None:
+        """Refuse options that contradict each other, before any file is read."""
+        if self.adaptive is not None:
+            self.for_adaptive()
+        elif self.pad_value is not None and _no_padding(self.padding):
+            raise ParameterError(
+                "--pad-value: there is no padding to fill (-p valid); expected -p/--padding "
+                "too, or no --pad-value"
+            )
+
     def for_pool(self, image: bool = False) -> dict[str, Any]:
         """The keyword arguments of ``pool``, for an image's pixels or for an array."""
         kwargs = asdict(self)
@@ -85,6 +95,15 @@ class PoolOptions:
                 "--axes: applies to arrays; images are always pooled over height and width"
             )
         return IMAGE_AXES
+
+
+def _no_padding(padding: Any) -> bool:
+    """Whether a padding spec pads nothing on any axis (``same`` depends on the shape)."""
+    if isinstance(padding, str):
+        return padding.lower() == "valid"
+    items = padding if isinstance(padding, (tuple, list)) else [padding]
+    flat = [v for item in items for v in (item if isinstance(item, (tuple, list)) else [item])]
+    return all(v == 0 for v in flat)
 
 
 @dataclass(frozen=True)

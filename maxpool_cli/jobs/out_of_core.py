@@ -17,7 +17,7 @@ from typing import BinaryIO
 import numpy as np
 
 from ..engine import PoolGeometry, band_geometry, mirror, pool_geometry, pool_on, result_dtype
-from ..errors import FileFormatError, MaxpoolError, about_file
+from ..errors import FileFormatError, MaxpoolError, OutputExistsError, about_file
 from ..io.arrays import NpyLayout, read_layout
 from ..io.atomic import atomic_write
 from .options import PoolOptions
@@ -71,6 +71,8 @@ def pool_file(
                 _pool_bands(src, out, data_start, layout, stored, options, memory_limit)
     except MaxpoolError as e:
         raise about_file(e, source) from e
+    except FileExistsError:
+        raise OutputExistsError(target) from None
     except OSError as e:
         raise FileFormatError(f"{target}: cannot write: {e.strerror or e}") from e
     return geometry

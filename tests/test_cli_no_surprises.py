@@ -308,9 +308,9 @@ def test_failures_are_grouped_by_reason(runner: CliRunner, tmp_path: Path) -> No
     assert result.exit_code == 1
     grouped = [line for line in result.stdout.splitlines() if "not a valid .npy header" in line]
     assert len(grouped) == 1
-    assert re.match(
-        r"^\s+5  not a valid \.npy header: .*bad0\.npy, .*bad2\.npy and 2 more$", grouped[0]
-    )
+    example = r".*bad\d\.npy"
+    pattern = rf"^\s+5  not a valid \.npy header: .*: {example}, {example}, {example} and 2 more$"
+    assert re.match(pattern, grouped[0]), grouped[0]
 
 
 # --- 12. the command line's words ---------------------------------------------------------------

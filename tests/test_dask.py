@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import resource
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -208,3 +211,61 @@ def test_array_mode_refuses_a_truncated_file(client, tmp_path: Path) -> None:  #
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {src}: truncated")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.npy"]
+
+
+def test_array_mode_of_an_empty_array(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    np.save(tmp_path / "e.npy", np.zeros((0, 8, 8), dtype=np.float32))
+    address = client.scheduler.address
+    out = tmp_path / "o.npy"
+    result = CliRunner().invoke(
+        cli, ["run", str(tmp_path / "e.npy"), "--dask", address, "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.stderr
+    pooled = np.load(out)
+    assert pooled.shape == (0, 4, 4)
+    assert pooled.dtype == np.float32
+
+
+def _mount_tmpfs(folder: Path) -> bool:
+    """A 20 MiB tmpfs on ``folder``, where this process may mount one."""
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def _small_files() -> None:
+    """A child's file-size limit (RLIMIT_FSIZE): writes past 64 KiB in a file fail (EFBIG),
+    in the .npy as in every chunk of a Zarr store."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2**16, 2**16))
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".zarr"])
+@pytest.mark.parametrize("full", ["rlimit", "tmpfs"])
+def test_array_mode_on_a_full_disk_is_one_clean_error(
+    tmp_path: Path, suffix: str, full: str
+) -> None:
+    x = RNG.normal(size=(4000, 4000)).astype(np.float32)  # 64 MiB in and out (kernel 1)
+    np.save(tmp_path / "x.npy", x)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if full == "tmpfs" and not _mount_tmpfs(disk):
+        pytest.skip("this process may not mount a tmpfs (the rlimit case covers a full disk)")
+    try:
+        out = disk / f"y{suffix}"
+        args = [sys.executable, "-m", "maxpool_cli", "run", str(tmp_path / "x.npy"), "-k", "1"]
+        args += ["-o", str(out), "--dask", "local", "-j", "2", "--memory-limit", "16M"]
+        preexec = _small_files if full == "rlimit" else None
+        done = subprocess.run(args, capture_output=True, text=True, preexec_fn=preexec, timeout=120)
+        assert done.returncode == 1, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert lines == [lines[-1]], done.stderr  # no Dask logs, no traceback
+        assert lines[0].startswith(f"Error: {out}: cannot write: ")
+        assert ("No space left on device" in lines[0]) or ("File too large" in lines[0])
+        assert list(disk.iterdir()) == []  # no temporary left
+    finally:
+        if full == "tmpfs":
+            subprocess.run(["umount", str(disk)], check=False)

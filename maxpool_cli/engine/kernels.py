@@ -309,11 +309,17 @@ def _separable(
     ws = Workspace()
     first, *rest = geom.per_axis
     row_bytes = src.size // max(1, first.size) * dtype.itemsize
+    # A pass with a window of one cell and no step or padding would only copy: skipped (an
+    # (1, k) kernel on a very wide row then needs no row-sized intermediate).
+    skip = [_is_identity(g) and (n > 0 or prepare is None) for n, g in enumerate(geom.per_axis)]
+    if all(skip):
+        skip[-1] = False
     for lo, hi in bands(first, row_bytes):
         shape = list(src.shape)
         shape[first.axis] = hi - lo
-        passes = [(first, lo, hi), *((g, 0, g.out) for g in rest)]
-        current = src
+        everything = [(first, lo, hi), *((g, 0, g.out) for g in rest)]
+        passes = [p for p, skipped in zip(everything, skip) if not skipped]
+        current = src[along(first.axis, slice(lo, hi))] if skip[0] else src
         for n, (g, a, b) in enumerate(passes):
             shape[g.axis] = b - a if g is first else g.out
             target = None
@@ -330,6 +336,10 @@ def _separable(
                 fix(target, g, a, b)
             current = target
         finish(current, lo, hi)
+
+
+def _is_identity(g: AxisGeometry) -> bool:
+    return g.kernel == 1 and g.stride == 1 and g.pad_before == 0 and g.pad_after == 0
 
 
 def _store(out: np.ndarray, axis: int) -> Callable[[np.ndarray, int, int], None]:

@@ -214,13 +214,18 @@ def read_zarr(path: Path, name: str, limit: int | None = None) -> np.ndarray:
     return np.asarray(array[...])
 
 
+LONG_LINE = 1 << 20  # text lines longer than this are parsed on their own, without tokens
+
+
 def read_csv(
     f: BinaryIO, name: str, size: int | None = None, limit: int | None = None
 ) -> np.ndarray:
     """A matrix of numbers from CSV or whitespace-separated text (int64 if all are integers).
 
-    The cells are counted before parsing, against the memory budget; NumPy's C parser then
-    reads them straight into the array (a Python list per cell would cost 18x the file).
+    The cells are counted before parsing, against the memory budget, and parsed straight
+    into the array by NumPy's C parsers: rows by ``np.loadtxt`` (in chunks of lines), and a
+    line longer than a megabyte by ``np.fromstring`` (which makes no token per cell), so the
+    peak stays near the text plus the result (a Python list per cell would cost 18x the file).
 
     >>> read_csv(io.BytesIO(b"1,2\\n3,4\\n"), "m.csv")
     array([[1, 2],
@@ -230,31 +235,67 @@ def read_csv(
     if size is not None and len(data) < size:
         raise FileFormatError(f"{name}: truncated while reading")
     delimiter = _delimiter(data, name)
-    separators = (
-        data.count(b"\n")
-        + 1
-        + (data.count(delimiter.encode()) if delimiter else data.count(b" ") + data.count(b"\t"))
-    )
-    # The result, and as much again while the parser grows it.
-    check_fits(name, 2 * 8 * separators, f"about {separators:,} numbers", limit)
+    cells = data.count(b"\n") + 1
+    cells += data.count(delimiter.encode()) if delimiter else data.count(b" ") + data.count(b"\t")
+    check_fits(name, len(data) + 8 * cells + (8 << 20), f"about {cells:,} numbers", limit)
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    longest = int(np.diff(newlines, prepend=-1, append=len(data)).max())
+    del newlines
     for dtype in (np.int64, np.float64):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
-                values = np.loadtxt(
-                    io.BytesIO(data),
-                    delimiter=delimiter,
-                    comments="#",
-                    dtype=dtype,
-                    ndmin=2,
-                    encoding="utf-8-sig",
-                )
+            values = _long_lines(data, delimiter, dtype) if longest > LONG_LINE else None
+            if values is None:
+                values = _loadtxt(data, delimiter, dtype)
         except ValueError:
             continue
         if values.size == 0:
             raise FileFormatError(f"{name}: holds no numbers")
         return values
     raise FileFormatError(f"{name}: {_csv_problem(data, delimiter)}")
+
+
+def _loadtxt(data: bytes, delimiter: str | None, dtype: type) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
+        return np.loadtxt(
+            io.BytesIO(data),
+            delimiter=delimiter,
+            comments="#",
+            dtype=dtype,
+            ndmin=2,
+            encoding="utf-8-sig",
+        )
+
+
+def _long_lines(data: bytes, delimiter: str | None, dtype: type) -> np.ndarray | None:
+    """Rows of a text with very long lines, each parsed whole by ``np.fromstring`` into its
+    row; ValueError where a value is not of ``dtype``; None to leave it to ``np.loadtxt``."""
+    if not data.isascii():
+        return None  # (the error path says what is wrong)
+    lines = [_clean(line) for line in data.removeprefix(b"\xef\xbb\xbf").split(b"\n")]
+    lines = [line for line in lines if line]
+    if not lines:
+        return None
+    sep = delimiter or " "
+    rows: list[np.ndarray] = []
+    for line in lines:
+        count = line.count(sep.encode()) + 1 if delimiter else len(line.split())
+        row: np.ndarray = np.fromstring(line, dtype=dtype, sep=sep)  # a bad value raises
+        if len(row) != count or (rows and count != rows[0].size):
+            raise ValueError("an empty cell, or ragged rows")
+        if dtype is np.int64 and (row.max() == _INT64[1] or row.min() == _INT64[0]):
+            return None  # it saturates instead of refusing: let loadtxt read these exactly
+        rows.append(row)
+    # One long line is the usual case: its row is the result, with no copy.
+    return rows[0].reshape(1, -1) if len(rows) == 1 else np.stack(rows)
+
+
+def _clean(line: bytes) -> bytes:
+    """A line without its comment and surrounding white space (the same object if none)."""
+    return (line.split(b"#", 1)[0] if b"#" in line else line).strip()
+
+
+_INT64 = (np.iinfo(np.int64).min, np.iinfo(np.int64).max)
 
 
 def _delimiter(data: bytes, name: str) -> str | None:
@@ -299,27 +340,26 @@ def _csv_problem(data: bytes, delimiter: str | None) -> str:
     return "holds no numbers" if width is None else "cannot be read as a matrix of numbers"
 
 
-def npy_bytes(array: np.ndarray, attrs: Attrs | None = None) -> bytes:
-    """An array as ``.npy`` bytes, its attributes (if any) after the data."""
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
+def write_npy(stream: IO[bytes], array: np.ndarray, attrs: Attrs | None = None) -> None:
+    """An array as ``.npy``, its attributes (if any) after the data."""
+    np.save(stream, array, allow_pickle=False)
     if attrs:
-        buffer.write(TRAILER + json.dumps(attrs, separators=(",", ":")).encode() + b"\n")
-    return buffer.getvalue()
+        stream.write(TRAILER + json.dumps(attrs, separators=(",", ":")).encode() + b"\n")
 
 
-def npz_bytes(arrays: dict[str, np.ndarray], attrs: dict[str, Attrs] | None = None) -> bytes:
-    """Arrays as an ``.npz`` archive (``NAME.npy`` members, stored as ``numpy.savez`` does),
-    with their attributes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+def write_npz(
+    stream: IO[bytes], arrays: dict[str, np.ndarray], attrs: dict[str, Attrs] | None = None
+) -> None:
+    """Arrays as an ``.npz`` archive (``NAME.npy`` members, stored as ``numpy.savez`` does,
+    named exactly as read), with their attributes."""
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         for array_name, array in arrays.items():
-            data = npy_bytes(array, (attrs or {}).get(array_name))
-            archive.writestr(zipfile.ZipInfo(f"{array_name}.npy", (1980, 1, 1, 0, 0, 0)), data)
-    return buffer.getvalue()
+            info = zipfile.ZipInfo(f"{array_name}.npy", (1980, 1, 1, 0, 0, 0))
+            with archive.open(info, "w", force_zip64=True) as member:
+                write_npy(member, array, (attrs or {}).get(array_name))
 
 
-def csv_bytes(array: np.ndarray, name: str) -> bytes:
+def write_csv(stream: IO[bytes], array: np.ndarray, name: str) -> None:
     """A 1-D or 2-D array as CSV, each number written exactly (shortest round-trip form)."""
     if array.ndim not in (1, 2):
         raise FileFormatError(
@@ -334,7 +374,8 @@ def csv_bytes(array: np.ndarray, name: str) -> bytes:
         cells = [[str(v) for v in row] for row in grid]
     else:
         cells = [[str(int(v)) for v in row] for row in grid]
-    return "".join(",".join(row) + "\n" for row in cells).encode()
+    for row in cells:
+        stream.write((",".join(row) + "\n").encode())
 
 
 def _first_line(e: BaseException) -> str:

@@ -1,13 +1,83 @@
-"""Atomic file writes: a temporary file in the target folder, fsync, then rename."""
+"""Atomic file writes: a temporary file in the target folder, fsync, rename, fsync the folder.
+
+A temporary's name says whose it is: ``.<target>.<host>.<pid>.<random>.part``. A writer that
+is killed (SIGKILL, power loss) cannot remove its own; the next write of the same target
+removes those whose writer is dead, and never touches a live writer's.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+SUFFIX = ".part"
+
+
+def _host() -> str:
+    return socket.gethostname().replace(".", "_") or "host"
+
+
+def temporary_prefix(path: Path) -> str:
+    """The start of this process's temporaries' names for ``path``."""
+    return f".{path.name}.{_host()}.{os.getpid()}."
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove the temporaries of ``path`` (files or folders) left by dead writers on this
+    host; return what was removed. Another host's, or a live writer's, are left alone."""
+    removed: list[Path] = []
+    host = _host()
+    try:
+        candidates = list(path.parent.glob(f".{glob_escape(path.name)}.*{SUFFIX}"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        parts = candidate.name[len(path.name) + 2 : -len(SUFFIX)].split(".")
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue  # not ours, or another host's: its writer's life cannot be checked
+        if is_alive(int(parts[1])):
+            continue
+        with contextlib.suppress(OSError):
+            if candidate.is_dir() and not candidate.is_symlink():
+                shutil.rmtree(candidate)
+            else:
+                candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (as SQLite and git do after renaming)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # not possible here (Windows): the rename stands as the OS keeps it
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on folders
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -15,10 +85,12 @@ def atomic_write(path: Path, overwrite: bool = False) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path`` that replaces it only if the block succeeds.
 
     Any exception (KeyboardInterrupt included) removes the temporary file and leaves an
-    existing ``path`` untouched, so a failed write never leaves a partial file.
+    existing ``path`` untouched, so a failed write never leaves a partial file. Without
+    ``overwrite``, a ``path`` that appears meanwhile is not clobbered (FileExistsError).
     """
     folder = path.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    remove_stale_temporaries(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=SUFFIX, dir=folder)
     os.close(fd)  # reopened by name below, so that the file object knows its path
     tmp = Path(tmp_name)
     try:
@@ -34,8 +106,28 @@ def atomic_write(path: Path, overwrite: bool = False) -> Iterator[BinaryIO]:
             # link() fails if the target exists, so a file appearing meanwhile is not clobbered.
             os.link(tmp, path)
             tmp.unlink()
+        fsync_folder(folder)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_folder(path: Path, overwrite: bool = False) -> Iterator[Path]:
+    """A temporary folder beside ``path`` (a Zarr store) that becomes ``path`` only if the
+    block succeeds; removed otherwise."""
+    remove_stale_temporaries(path)
+    tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=SUFFIX, dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            if not overwrite:
+                raise FileExistsError(path)
+            shutil.rmtree(path)
+        tmp.rename(path)
+        fsync_folder(path.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 

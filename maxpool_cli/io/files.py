@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import FileFormatError, OutputExistsError, ParameterError
 from . import formats, memory
-from .arrays import csv_bytes, npy_bytes, npz_bytes, read_csv, read_npy, read_npz
+from .arrays import read_csv, read_npy, read_npz, write_csv, write_npy, write_npz
 from .atomic import atomic_write
 from .document import Document
 from .sizes import human
@@ -123,20 +123,21 @@ def output_format(target: str | Path | None, asked: str | None, doc: Document) -
     return formats.asked_format(target, asked) or doc.format
 
 
-def encode(doc: Document, fmt: str, name: str) -> tuple[bytes, tuple[str, ...]]:
-    """The bytes of ``doc`` written as ``fmt``, and notes on inexact conversions."""
+def encode(doc: Document, fmt: str, name: str, stream: BinaryIO) -> tuple[str, ...]:
+    """Write ``doc`` as ``fmt`` into ``stream``; return notes on inexact conversions."""
     if fmt == "npy":
-        return npy_bytes(doc.single(), next(iter(doc.attrs.values()), None)), ()
+        write_npy(stream, doc.single(), next(iter(doc.attrs.values()), None))
+        return ()
     if fmt == "npz":
-        return npz_bytes(doc.arrays, doc.attrs), ()
+        write_npz(stream, doc.arrays, doc.attrs)
+        return ()
     if fmt == "csv":
-        return csv_bytes(doc.single(), name), ()
+        write_csv(stream, doc.single(), name)
+        return ()
     from .images import encode_image
 
     frames = list(doc.arrays.values()) if doc.is_image else [doc.single()]
-    buffer = io.BytesIO()
-    notes = encode_image(frames, doc.image, fmt, name, buffer)
-    return buffer.getvalue(), notes
+    return encode_image(frames, doc.image, fmt, name, stream)
 
 
 def write(
@@ -146,7 +147,8 @@ def write(
     overwrite: bool = False,
     stdout: BinaryIO | None = None,
 ) -> Written:
-    """Write ``doc`` to a path (atomically) or to ``"-"`` (standard output).
+    """Write ``doc`` to a path (atomically: encoded straight into a temporary file beside
+    it) or to ``"-"`` (standard output, once encoded whole: an error leaves nothing there).
 
     Raises
     ------
@@ -156,18 +158,18 @@ def write(
     """
     fmt = output_format(target, fmt, doc)
     if str(target) == STDIO:
-        data, notes = encode(doc, fmt, "<stdout>")
+        buffer = io.BytesIO()
+        notes = encode(doc, fmt, "<stdout>", buffer)
         out = stdout or sys.stdout.buffer
-        out.write(data)
+        out.write(buffer.getbuffer())
         out.flush()
         return Written(fmt, notes)
     path = Path(target)
     if path.exists() and not overwrite:
         raise OutputExistsError(path)
-    data, notes = encode(doc, fmt, str(path))
     try:
         with atomic_write(path, overwrite=overwrite) as f:
-            f.write(data)
+            notes = encode(doc, fmt, str(path), f)
     except FileExistsError:
         raise OutputExistsError(path) from None
     except OSError as e:

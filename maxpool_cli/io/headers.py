@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import FileFormatError, ParameterError
 from . import formats
 from .arrays import npy_layout, npz_members
-from .document import ImageInfo
+from .document import Document, ImageInfo
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,22 @@ class FileInfo:
         """Bytes of all its arrays once read (every frame, every member)."""
         return sum(a.nbytes for a in self.arrays)
 
+    @classmethod
+    def of(cls, doc: Document) -> FileInfo:
+        """The description of a document already read."""
+        arrays = tuple(ArrayInfo(k, v.shape, v.dtype) for k, v in doc.arrays.items())
+        return cls(doc.name, doc.format, arrays, doc.image, doc.notes)
+
 
 def describe(
     source: str | Path,
     key: str | None = None,
     max_pixels: int | None = None,
-    parse_text: bool = True,
+    headers_only: bool = False,
 ) -> FileInfo | None:
-    """Describe a file from its headers (a CSV is parsed: its text is its header; with
-    ``parse_text=False`` a CSV gives None instead).
+    """Describe a file from its headers (a CSV is parsed: its text is its header; an image's
+    frames are visited). With ``headers_only``, files whose description costs a pass over
+    them (CSV, images) give None instead.
 
     Raises
     ------
@@ -76,7 +83,7 @@ def describe(
         with path.open("rb") as f:
             size = os.fstat(f.fileno()).st_size
             named = formats.from_extension(path)
-            return _describe_stream(f, name, size, named, key, max_pixels, parse_text)
+            return _describe_stream(f, name, size, named, key, max_pixels, headers_only)
     except IsADirectoryError:
         raise FileFormatError(f"{name}: is a folder; expected a file") from None
     except OSError as e:
@@ -90,7 +97,7 @@ def _describe_stream(
     named: str | None,
     key: str | None,
     max_pixels: int | None,
-    parse_text: bool,
+    headers_only: bool,
 ) -> FileInfo | None:
     head = f.read(16)
     f.seek(0)
@@ -110,9 +117,9 @@ def _describe_stream(
                 return FileInfo(name, fmt, arrays)
         except (zipfile.BadZipFile, EOFError) as e:
             raise FileFormatError(f"{name}: not a valid .npz (zip) archive: {e}") from e
+    if headers_only and fmt not in ("npy", "npz"):
+        return None
     if fmt == "csv":
-        if not parse_text:
-            return None
         from .arrays import read_csv
 
         array = read_csv(f, name, size)

@@ -137,21 +137,29 @@ def _count(image: Image.Image, name: str, max_pixels: int | None) -> int:
     return count
 
 
-def _plan(image: Image.Image, name: str, count: int) -> _Plan:
-    """Every frame's mode, size, orientation and timing, by visiting the frames in turn."""
-    modes, alpha, durations, upright = set(), False, [], True
-    for i in range(count):
-        image.seek(i)
-        modes.add(image.mode)
-        alpha |= image.mode in ("RGBA", "PA", "LA") or "transparency" in image.info
-        durations.append(image.info.get("duration"))
-        upright &= _orientation(image) in (1, 2, 3, 4)
-    image.seek(0)
+@dataclass(frozen=True)
+class _Frame:
+    """What the current frame's headers say (nothing decoded for most formats)."""
+
+    mode: str
+    alpha: bool
+    duration: object
+    orientation: int
+
+    @classmethod
+    def of(cls, image: Image.Image) -> _Frame:
+        alpha = image.mode in ("RGBA", "PA", "LA") or "transparency" in image.info
+        return cls(image.mode, alpha, image.info.get("duration"), _orientation(image))
+
+
+def _target(frames: list[_Frame], name: str) -> tuple[str, list[str]]:
+    """The mode every frame is read as, and notes on the conversion."""
+    modes = {f.mode for f in frames}
     notes = []
-    mode = image.mode
+    mode = frames[0].mode
     if modes & {"P", "PA"} or len(modes) > 1:
         # Palette indices mean nothing pooled: every frame becomes true colour, alike.
-        mode = "RGBA" if alpha else "RGB"
+        mode = "RGBA" if any(f.alpha for f in frames) else "RGB"
         if modes & {"P", "PA"}:
             notes.append(f"palette image converted to {mode}")
     if mode in CONVERTED:
@@ -160,12 +168,23 @@ def _plan(image: Image.Image, name: str, count: int) -> _Plan:
         mode = CONVERTED[mode]
     elif mode not in MODE_DTYPES:
         raise FileFormatError(f"{name}: images of mode {mode} are not supported")
+    return mode, notes
+
+
+def _plan(image: Image.Image, name: str, count: int) -> _Plan:
+    """Every frame's mode, size, orientation and timing, by visiting the frames in turn."""
+    frames = []
+    for i in range(count):
+        image.seek(i)
+        frames.append(_Frame.of(image))
+    image.seek(0)
+    mode, notes = _target(frames, name)
     width, height = image.size
-    if not upright:
+    if any(f.orientation > 4 for f in frames):
         width, height = height, width
     channels = CHANNELS[mode]
     shape = (height, width) if channels == 1 else (height, width, channels)
-    timing = _timing(durations) if count > 1 else None
+    timing = _timing([f.duration for f in frames]) if count > 1 else None
     return _Plan(mode, count, shape, timing, tuple(notes))
 
 
@@ -209,23 +228,28 @@ def read_image(
         # At most 4 bytes a pixel in Pillow, before the frames are visited (GIF frames are
         # decoded as they are visited): a bomb is refused fast.
         check_fits(name, 4 * width * height * (count + 2), what, limit, hint)
-        plan = _plan(image, name, count)
-        # Every frame's array, and one frame as Pillow holds it while it is converted.
-        check_fits(name, plan.nbytes + 2 * 4 * width * height, what, limit, hint)
         icc = image.info.get("icc_profile")
         loop = image.info.get("loop")
-        arrays = []
-        for i in range(plan.frames):
+        # One pass: each frame decoded as it is visited (a GIF's are decoded to be visited),
+        # in its own mode; the frames are made alike once all are known.
+        frames: list[_Frame] = []
+        arrays: list[np.ndarray] = []
+        for i in range(count):
             image.seek(i)
-            arrays.append(_pixels(image, plan.mode))
+            frames.append(_Frame.of(image))
+            single = _target(frames, name)[0] if count == 1 else None
+            arrays.append(_pixels(image, frames[-1], single))
+        mode, notes = _target(frames, name)
+        arrays = [_alike(image, i, a, mode) for i, a in enumerate(arrays)]
+    durations = _timing([f.duration for f in frames]) if count > 1 else None
     info = ImageInfo(
-        mode=plan.mode,
-        frames=plan.frames,
-        durations=plan.durations,
-        loop=loop if plan.frames > 1 else None,
+        mode=mode,
+        frames=count,
+        durations=durations,
+        loop=loop if count > 1 else None,
         icc_profile=icc,
     )
-    return Document(name, fmt, dict(zip(_keys(plan.frames), arrays)), image=info, notes=plan.notes)
+    return Document(name, fmt, dict(zip(_keys(count), arrays)), image=info, notes=tuple(notes))
 
 
 def _timing(durations: list[object]) -> tuple[int, ...] | None:
@@ -234,18 +258,45 @@ def _timing(durations: list[object]) -> tuple[int, ...] | None:
     return tuple(known) if len(known) == len(durations) else None
 
 
-def _pixels(frame: Image.Image, mode: str) -> np.ndarray:
-    """The current frame as an array in ``mode``'s dtype, upright (EXIF orientation)."""
-    orientation = _orientation(frame)
-    frame.load()
-    if frame.mode != mode and not frame.mode.startswith("I;16"):
-        frame = frame.convert(mode)
-    pixels = np.asarray(frame)
+def _pixels(image: Image.Image, frame: _Frame, mode: str | None) -> np.ndarray:
+    """The current frame as an array, upright (EXIF orientation): in ``mode`` when given,
+    else in its own mode (palette frames as RGBA, variants as their read mode)."""
+    image.load()
+    if mode is None:
+        mode = "RGBA" if frame.mode in ("P", "PA") else CONVERTED.get(frame.mode, frame.mode)
+        if mode not in MODE_DTYPES:
+            mode = "RGBA"  # an unusual mode among others: made alike below, or refused
+    current: Image.Image = image
+    if image.mode != mode and not image.mode.startswith("I;16"):
+        current = image.convert(mode)
+    pixels = np.asarray(current)
     pixels = pixels.astype(MODE_DTYPES[mode], copy=False)  # native byte order for I;16B
-    if orientation in ORIENT:
+    if frame.orientation in ORIENT:
         # One contiguous copy, so that pooling runs on its fast paths.
-        pixels = np.ascontiguousarray(ORIENT[orientation](pixels))
+        pixels = np.ascontiguousarray(ORIENT[frame.orientation](pixels))
     return pixels
+
+
+def _alike(image: Image.Image, index: int, pixels: np.ndarray, mode: str) -> np.ndarray:
+    """One frame's pixels in the mode all frames are read as."""
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    want = CHANNELS[mode]
+    if pixels.dtype == MODE_DTYPES[mode] and channels == want:
+        return pixels
+    if (
+        mode in ("RGB", "RGBA")
+        and pixels.dtype in (np.uint8, np.bool_)
+        and channels in (1, 2, 3, 4)
+    ):
+        grey = pixels.astype(np.uint8) * (255 if pixels.dtype == np.bool_ else 1)
+        planes = grey[..., None] if channels == 1 else grey
+        colour = planes[..., :3] if channels >= 3 else np.repeat(planes[..., :1], 3, axis=-1)
+        if want == 3:
+            return np.ascontiguousarray(colour)
+        alpha = planes[..., -1:] if channels in (2, 4) else np.full_like(colour[..., :1], 255)
+        return np.concatenate([colour, alpha], axis=-1)
+    image.seek(index)  # anything else: Pillow's own conversion of this frame
+    return _pixels(image, _Frame.of(image), mode)
 
 
 def encode_image(

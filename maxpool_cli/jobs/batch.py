@@ -8,11 +8,13 @@ here prints: the command line renders progress and the summary from the outcomes
 
 from __future__ import annotations
 
+import ctypes
 import fnmatch
 import functools
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +28,7 @@ from .one_file import ArrayReport, pool_to_file
 from .options import Settings
 
 Status = Literal["done", "skipped", "failed"]
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True)
@@ -190,11 +193,25 @@ def _reason(error: Exception, source: Path) -> str:
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     # Ctrl-C goes to the parent, which stops the workers with SIGTERM; raising SystemExit
     # on it lets a worker's atomic write remove its temporary file on the way out.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_term)
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel send SIGTERM to this worker when its parent dies (SIGKILL of the
+    command): no worker goes on writing outputs, or tracebacks, on its own."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass  # no prctl: the parent's death is then noticed at the next hand-over
+    if os.getppid() != parent:  # it died before the request was made
+        raise SystemExit(128 + signal.SIGTERM)
 
 
 def _exit_on_term(signum: int, frame: object) -> None:
@@ -225,7 +242,7 @@ def run_tasks(
         return outcomes
     per_worker = Settings(**{**settings.__dict__, "memory_limit": settings.memory_limit // jobs})
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pool = context.Pool(processes=jobs, initializer=_worker_init)
+    pool = context.Pool(processes=jobs, initializer=_worker_init, initargs=(os.getpid(),))
     try:
         work = functools.partial(process, settings=per_worker)
         # Small chunks amortise the hand-over of many small files; few, so results stream.

@@ -9,8 +9,7 @@ local batches (:mod:`maxpool_cli.jobs.batch`).
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -26,7 +25,7 @@ from ..errors import (
     about_file,
 )
 from ..io.arrays import NpyLayout, read_layout
-from ..io.atomic import atomic_write
+from ..io.atomic import atomic_folder, atomic_write, remove_stale_temporaries
 from .batch import Outcome, Task, process
 from .one_file import ArrayReport, geometry_kwargs
 from .options import Settings
@@ -48,7 +47,11 @@ def client_for(address: str, workers: int) -> Iterator[Any]:
     if address == "local":
         with (
             distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.CRITICAL,  # errors are reported once, by maxpool
             ) as cluster,
             distributed.Client(cluster) as client,
         ):
@@ -99,10 +102,10 @@ def run_tasks(
 
 def _sweep_temporaries(tasks: list[Task]) -> None:
     """Remove the temporary files of writes that a killed worker could not clean up (its
-    task ran again elsewhere), once every task has finished."""
+    task ran again elsewhere), once every task has finished: only dead writers' (a
+    concurrent run's live temporaries are its own)."""
     for task in tasks:
-        for stale in task.target.parent.glob(f".{task.target.name}.*.part"):
-            stale.unlink(missing_ok=True)
+        remove_stale_temporaries(task.target)
 
 
 def _npy_block(path: str, layout: NpyLayout, start: int, stop: int) -> np.ndarray:
@@ -135,6 +138,8 @@ def lazy_array(source: Path, chunk_bytes: int) -> Any:
             f"{source}: truncated: its header declares {layout.shape} {layout.dtype} but the "
             f"file is shorter"
         )
+    if layout.nbytes == 0:  # no rows to read: no tasks either
+        return da.from_array(np.empty(layout.shape, dtype=layout.dtype))
     row = max(1, int(np.prod(layout.shape[1:], dtype=np.int64)) * layout.dtype.itemsize)
     rows = max(1, chunk_bytes // row)
     blocks = []
@@ -173,12 +178,19 @@ def pool_array(
             y = dask_pool(x, **kwargs)
     except MaxpoolError as e:
         raise about_file(e, source) from e
-    if target.suffix == ".zarr":
-        _write_zarr(client, y, target, settings.overwrite)
-    elif by_bands:
-        _write_npy_on_workers(client, y, target, settings.overwrite)
-    else:
-        _write_npy(client, y, target, settings.overwrite)
+    try:
+        if y.size == 0 and target.suffix != ".zarr":
+            _write_empty_npy(y, target, settings.overwrite)
+        elif target.suffix == ".zarr":
+            _write_zarr(client, y, target, settings.overwrite)
+        elif by_bands:
+            _write_npy_on_workers(client, y, target, settings.overwrite)
+        else:
+            _write_npy(client, y, target, settings.overwrite)
+    except FileExistsError:
+        raise OutputExistsError(target) from None
+    except OSError as e:  # a full disk, on this process or a worker
+        raise FileFormatError(f"{target}: cannot write: {e.strerror or e}") from e
     return [ArrayReport("array", x.shape, str(x.dtype), y.shape, str(y.dtype), geometry)]
 
 
@@ -214,16 +226,47 @@ def _pool_band_task(
 
 
 def _write_zarr(client: Any, y: Any, target: Path, overwrite: bool) -> None:
-    """Compute into a Zarr store beside the target, then move it into place."""
-    temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
-    try:
-        client.compute(y.to_zarr(str(temporary), overwrite=True, compute=False)).result()
-        if target.exists() and overwrite:
-            shutil.rmtree(target)
-        temporary.rename(target)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
+    """Compute into a Zarr store beside the target, then move it into place.
+
+    Every block's write is a task of its own, and all are waited for, failed or not, before
+    the store is moved or removed: no late write recreates a removed temporary folder.
+    """
+    import dask
+    import zarr
+
+    chunks = tuple(max(1, *c) for c in y.chunks)
+    if any(c[:-1] != (size,) * (len(c) - 1) for c, size in zip(y.chunks, chunks)):
+        y = y.rechunk(chunks)  # one block per Zarr chunk: no two tasks write one chunk
+    with atomic_folder(target, overwrite) as temporary:
+        zarr.create_array(str(temporary), shape=y.shape, chunks=chunks, dtype=y.dtype)
+        starts = [np.cumsum((0, *c[:-1])).tolist() for c in y.chunks]
+        writes = []
+        for index, block in np.ndenumerate(y.to_delayed()):
+            region = tuple(slice(s[i], s[i] + c[i]) for s, c, i in zip(starts, y.chunks, index))
+            writes.append(dask.delayed(_store_block)(block, str(temporary), region))
+        _all_done(client, client.compute(writes))
+
+
+def _store_block(block: np.ndarray, path: str, region: tuple[slice, ...]) -> None:
+    import zarr
+
+    zarr.open_array(path, mode="r+")[region] = block
+
+
+def _all_done(client: Any, futures: list[Any]) -> list[Any]:
+    """The results of every future, once all have finished; the first error raised then."""
+    distributed = _require()
+    distributed.wait(futures)
+    for future in futures:
+        if future.status == "error":
+            future.result()  # raises the task's exception
+    return client.gather(futures)
+
+
+def _write_empty_npy(y: Any, target: Path, overwrite: bool) -> None:
+    """An output with no cells (a batch of zero images): its header is all there is."""
+    with atomic_write(target, overwrite=overwrite) as out:
+        _start_npy(out, y)
 
 
 def _start_npy(out: BinaryIO, y: Any) -> tuple[int, int, list[int]]:
@@ -278,7 +321,7 @@ def _write_npy_on_workers(client: Any, y: Any, target: Path, overwrite: bool) ->
             dask.delayed(_write_band)(band, out.name, data_start + start * row)
             for band, start in zip(bands, starts)
         ]
-        written = sum(client.compute(writes, sync=True))
+        written = sum(_all_done(client, client.compute(writes)))
         if written != row * y.shape[0]:
             raise FileFormatError(
                 f"{target}: the workers wrote {written} bytes, expected {row * y.shape[0]}"

@@ -99,18 +99,27 @@ def memory_need(
 
 
 def read_within_budget(source: str | Path, settings: Settings, indices: bool = False) -> Document:
-    """Read a file to pool it in memory, after checking from its headers that reading and
-    pooling it fit the memory budget (every frame and member counted, nothing inflated)."""
+    """Read a file to pool it in memory, checking that reading and pooling it fit the memory
+    budget: from its headers first where they are cheap to read (.npy, .npz: nothing is
+    inflated), else once read (reading checks what it allocates), before any pooling."""
+    info = None
     if str(source) != STDIO:
-        info = io.describe(source, settings.key, settings.max_pixels, parse_text=False)
+        info = io.describe(source, settings.key, settings.max_pixels, headers_only=True)
         if info is not None:
-            shapes = {a.name: a.shape for a in info.arrays}
-            geometries = plan_shapes(info.name, shapes, info.image is not None, settings.options)
-            need = memory_need(info, geometries, settings.options.op, indices)
-            check_fits(info.name, need, "pooling it in memory", settings.memory_limit, _hint(info))
-    return io.read(
+            _check_need(info, settings, indices)
+    doc = io.read(
         source, key=settings.key, max_pixels=settings.max_pixels, memory_limit=settings.memory_limit
     )
+    if info is None:
+        _check_need(FileInfo.of(doc), settings, indices)
+    return doc
+
+
+def _check_need(info: FileInfo, settings: Settings, indices: bool) -> None:
+    shapes = {a.name: a.shape for a in info.arrays}
+    geometries = plan_shapes(info.name, shapes, info.image is not None, settings.options)
+    need = memory_need(info, geometries, settings.options.op, indices)
+    check_fits(info.name, need, "pooling it in memory", settings.memory_limit, _hint(info))
 
 
 def _hint(info: FileInfo) -> str:

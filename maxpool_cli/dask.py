@@ -25,6 +25,7 @@ from .engine import (
     block_geometry,
     check_choices,
     check_dtype,
+    check_op_dtype,
     pool_geometry,
     pool_on,
     result_dtype,
@@ -72,6 +73,7 @@ def pool(
         x = da.from_array(np.asarray(x))
     check_dtype(np.empty(0, dtype=x.dtype))
     check_choices(op, nan, return_indices)
+    check_op_dtype(op, np.dtype(x.dtype))
     if count_pad and op != "avg":
         raise ParameterError(f"count_pad: only applies to op='avg', got op={op!r}")
     geom = pool_geometry(x.shape, kernel, stride, padding, dilation, ceil_mode, axes)

@@ -50,7 +50,7 @@ def cases(draw: st.DrawFn) -> tuple[np.ndarray, dict]:
             st.just(1) | st.lists(st.integers(1, 3), min_size=pooled, max_size=pooled)
         ),
         "ceil_mode": draw(st.booleans()),
-        "op": draw(st.sampled_from(["max", "min", "avg", "sum"])),
+        "op": draw(st.sampled_from(["max", "min", "avg", "sum", "mode"])),
         "nan": draw(st.sampled_from(["propagate", "ignore"])),
     }
     padding = draw(st.sampled_from(["valid", "same", "int", "pairs"]))
@@ -63,6 +63,8 @@ def cases(draw: st.DrawFn) -> tuple[np.ndarray, dict]:
         params["padding"] = padding
         if padding == "same":
             params["ceil_mode"] = False
+    if params["op"] == "mode" and dtype.kind == "f":
+        params["op"] = "max"  # (mode is for integer and bool data; floats are refused)
     if params["op"] == "avg":
         params["count_pad"] = draw(st.booleans())
     if draw(st.integers(0, 4)) == 0:
@@ -97,7 +99,7 @@ def test_engine_equals_reference(band_bytes: int, case: tuple[np.ndarray, dict])
         got, want = got[0], want[0]
     assert got.dtype == want.dtype
     assert got.shape == want.shape
-    if params["op"] in ("max", "min") or got.dtype.kind != "f":
+    if params["op"] in ("max", "min", "mode") or got.dtype.kind != "f":
         np.testing.assert_array_equal(got, want)
     else:
         with np.errstate(invalid="ignore"):

@@ -105,6 +105,8 @@ OP_HINTS = {
     "maximum": "max",
     "minimum": "min",
     "total": "sum",
+    "majority": "mode",
+    "most": "mode",
     "add": "sum",
 }
 
@@ -175,10 +177,10 @@ def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--op",
-            type=HintedChoice(["max", "min", "avg", "sum"], OP_HINTS),
+            type=HintedChoice(["max", "min", "avg", "sum", "mode"], OP_HINTS),
             default="max",
             show_default=True,
-            help="The reduction.",
+            help="The reduction (mode: the most frequent value, for label maps).",
         ),
         click.option(
             "--pad-value",

@@ -17,13 +17,14 @@ import numpy as np
 
 from ..errors import DTypeError, ParameterError
 from .geometry import AxisGeometry, IntOrSeq, Padding, PoolGeometry, mirror, pool_geometry
+from .mode import mode_pool
 from .passes import Prepare, Workspace, along, bands, clipped_tap_ranges, reduce_pass, tap_source
 
-Op = Literal["max", "min", "avg", "sum"]
+Op = Literal["max", "min", "avg", "sum", "mode"]
 NanPolicy = Literal["propagate", "ignore"]
 PoolResult = np.ndarray | tuple[np.ndarray, np.ndarray]
 
-OPS = ("max", "min", "avg", "sum")
+OPS = ("max", "min", "avg", "sum", "mode")
 NAN_POLICIES = ("propagate", "ignore")
 
 
@@ -106,7 +107,9 @@ def pool(
         sum leave them out, unless ``pad_value`` is given.
     ceil_mode : bool
         Round output sizes up, with PyTorch's rule for the last window.
-    op : {"max", "min", "avg", "sum"}
+    op : {"max", "min", "avg", "sum", "mode"}
+        ``"mode"``: the most frequent value of each window, ties to the smallest (label
+        maps; integer and bool data only).
     axes : int or sequence of int, optional
         The pooled axes; default the last ``len(kernel)`` or the last ``min(ndim, 2)``.
     pad_value : scalar, optional
@@ -124,7 +127,7 @@ def pool(
     Returns
     -------
     ndarray or (ndarray, ndarray)
-        Max and min keep the input's dtype. Avg gives float64 for bool and integer input and
+        Max, min and mode keep the input's dtype. Avg gives float64 for bool and integer input and
         the input's float type otherwise; sum gives int64 for bool and integer input.
 
     Examples
@@ -138,6 +141,8 @@ def pool(
            [2.  , 2.  ]])
     >>> pool(np.array([-3.0, -1.0, -2.0]), 2, stride=2, padding=1, return_indices=True)
     (array([-3., -1.]), array([0, 1]))
+    >>> pool(np.array([[1, 2, 5, 7], [3, 2, 7, 5]]), 2, op="mode")  # 2 twice; 5 and 7 tie
+    array([[2, 5]])
     """
     arr = np.asarray(x)
     check_dtype(arr)
@@ -209,9 +214,12 @@ def pool_on(
         # Pool a Fortran-order array in its memory order: bands along its slowest axis, and
         # the same additions in the same order as the out-of-core path makes.
         return pool_on(arr.T, mirror(geom), op, pad_value, count_pad, nan).T
+    check_op_dtype(op, arr.dtype)
     pad = None if pad_value is None else _pad_scalar(pad_value, arr.dtype, op)
     ignore_nan = nan == "ignore" and arr.dtype.kind == "f"
 
+    if op == "mode":
+        return mode_pool(arr, geom, pad)
     if op in ("max", "min"):
         if return_indices:
             return _arg_extreme(arr, geom, op, ignore_nan)
@@ -234,6 +242,15 @@ def check_choices(op: str, nan: str, return_indices: bool) -> None:
         raise ParameterError(f"return_indices: only applies to op 'max' or 'min', got {op!r}")
 
 
+def check_op_dtype(op: str, dtype: np.dtype) -> None:
+    """Refuse the most frequent value of floats: equal floats are an accident, not a label."""
+    if op == "mode" and dtype.kind == "f":
+        raise DTypeError(
+            f"op: mode counts equal values, for integer or bool data (label maps); got {dtype} "
+            f"(pool floats with max, min or avg)"
+        )
+
+
 def check_dtype(arr: np.ndarray) -> None:
     if arr.dtype.kind not in "biuf":
         raise DTypeError(
@@ -243,7 +260,7 @@ def check_dtype(arr: np.ndarray) -> None:
 
 def _pad_scalar(value: object, dtype: np.dtype, op: str) -> Any:
     """The pad value as a scalar of the dtype the op computes in, refusing lossy values."""
-    work = dtype if op in ("max", "min") else sum_dtype(dtype, op)
+    work = dtype if op in ("max", "min", "mode") else sum_dtype(dtype, op)
     try:
         as_float = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -281,7 +298,7 @@ def result_dtype(dtype: np.dtype, op: str) -> np.dtype:
     >>> result_dtype(np.dtype(np.uint8), "max"), result_dtype(np.dtype(np.uint8), "avg")
     (dtype('uint8'), dtype('float64'))
     """
-    if op in ("max", "min") or dtype.kind == "f":
+    if op in ("max", "min", "mode") or dtype.kind == "f":
         return dtype
     return np.dtype(np.float64 if op == "avg" else np.int64)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, overload
@@ -18,7 +19,7 @@ import numpy as np
 
 from .adaptive import AdaptiveGeometry
 from .geometry import IntOrSeq, Padding, PoolGeometry, pool_geometry
-from .kernels import NanPolicy, Op, PoolResult, check_dtype, result_dtype
+from .kernels import NanPolicy, Op, PoolResult, check_dtype, check_op_dtype, result_dtype
 
 CellKind = Literal["real", "pad", "overhang"]
 
@@ -132,6 +133,7 @@ def reference_pool(
     """
     arr = np.asarray(x)
     check_dtype(arr)
+    check_op_dtype(op, arr.dtype)
     geom = pool_geometry(arr.shape, kernel, stride, padding, dilation, ceil_mode, axes)
     out = np.empty(geom.output_shape, dtype=result_dtype(arr.dtype, op))
     indices = np.empty(geom.output_shape, dtype=np.int64)
@@ -208,6 +210,10 @@ def _reduce(cells: list[tuple[object, int]], op: str, ignore_nan: bool) -> tuple
             if beats or _isnan(value):
                 best, best_flat = value, flat
         return best, best_flat
+    if op == "mode":  # the most frequent value, the smallest of those on ties
+        counts = Counter(_exact(v) for v, _ in cells)
+        top = max(counts.values())
+        return min(v for v, n in counts.items() if n == top), -1
     total = sum(_exact(v) for v, _ in cells)
     return (total if op == "sum" else total / len(cells)), -1
 

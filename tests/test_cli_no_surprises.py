@@ -342,7 +342,7 @@ def test_messages_name_flags(runner: CliRunner, args: list[str], code: int, says
 def test_common_slips_get_a_pointer(runner: CliRunner) -> None:
     mean = runner.invoke(cli, ["run", str(CLASSIC), "--op", "mean"])
     assert mean.exit_code == 2
-    assert "'mean' is not one of max, min, avg, sum; did you mean 'avg'?" in mean.stderr
+    assert "'mean' is not one of max, min, avg, sum, mode; did you mean 'avg'?" in mean.stderr
     missing_command = runner.invoke(cli, [str(CLASSIC), "-k", "2"])
     assert missing_command.exit_code == 2
     assert f"to pool a file, name the command: maxpool run {CLASSIC} -k 2" in missing_command.stderr

@@ -35,7 +35,11 @@ X = np.zeros((6, 6), dtype=np.float32)
         ({"axes": (0, -2)}, ParameterError, r"axes: expected distinct axes"),
         ({"ceil_mode": "yes"}, ParameterError, r"ceil_mode: expected True or False"),
         ({"padding": "same", "ceil_mode": True}, ParameterError, r"ceil_mode: has no effect"),
-        ({"op": "median"}, ParameterError, r"op: expected one of max, min, avg, sum, mode; got 'median'"),
+        (
+            {"op": "median"},
+            ParameterError,
+            r"op: expected one of max, min, avg, sum, mode; got 'median'",
+        ),
         ({"nan": "drop"}, ParameterError, r"nan: expected 'propagate' or 'ignore', got 'drop'"),
         ({"count_pad": True}, ParameterError, r"count_pad: only applies to op='avg'"),
         ({"op": "avg", "return_indices": True}, ParameterError, r"return_indices: only applies"),

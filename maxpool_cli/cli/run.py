@@ -59,6 +59,11 @@ if TYPE_CHECKING:
 )
 @click.option("--max-pixels", type=click.IntRange(min=1), help="Raise the image size limit.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option(
+    "--compress-level",
+    type=click.IntRange(0, 9),
+    help="zlib level of PNG and TIFF outputs, 0-9 (default: PNG 1, fast; TIFF 0, none).",
+)
 @click.option("-r", "--recursive", is_flag=True, help="Go into the subfolders of folder inputs.")
 @click.option(
     "--glob", "globs", multiple=True, help="Only files of folders matching this (repeatable)."
@@ -90,6 +95,7 @@ def run(
     preview: bool | None,
     max_pixels: int | None,
     overwrite: bool,
+    compress_level: int | None,
     recursive: bool,
     globs: tuple[str, ...],
     jobs: int | None,
@@ -118,7 +124,7 @@ def run(
 
     options.check()
     limit = parse_size(memory_limit) if memory_limit else default_budget()
-    settings = Settings(options, fmt, overwrite, key, max_pixels, limit)
+    settings = Settings(options, fmt, overwrite, key, max_pixels, limit, compress_level)
     into_folder = output not in (None, STDIO) and _names_a_folder(output)
     # A Zarr store is a folder holding one array, not a folder of files.
     many = len(sources) > 1 or any(Path(s).is_dir() and Path(s).suffix != ".zarr" for s in sources)
@@ -223,11 +229,12 @@ def _run_one(
     from ..jobs.one_file import (
         check_output,
         indices_document,
-        large_npy,
+        large_file,
         pool_document,
         pool_to_file,
         read_within_budget,
         reports,
+        streams_into,
     )
 
     options = settings.options
@@ -248,21 +255,21 @@ def _run_one(
                 raise OutputExistsError(target)
             if target != STDIO:
                 Path(target).parent.mkdir(parents=True, exist_ok=True)
-    layout = large_npy(source, settings.memory_limit)
+    large = large_file(source, settings.memory_limit)
+    target_format = large and (asked_format(output, settings.fmt) or large.format)
     banded = (
-        layout is not None
-        and output not in (None, STDIO)
+        output not in (None, STDIO)
         and indices is None
-        and options.adaptive is None
-        and (asked_format(output, settings.fmt) or "npy") == "npy"
+        and streams_into(large, str(target_format), options)
     )
-    if layout is not None and layout.nbytes > settings.memory_limit and not banded:
+    if large is not None and large.nbytes > settings.memory_limit and not banded:
+        into = "FILE.npy" if large.format == "npy" else "FILE.npy or FILE.tif"
         raise ParameterError(
             f"{source}: larger than the memory limit, so it is pooled band by band into a "
-            f"file: expected -o FILE.npy (and no --indices or --output-size)"
+            f"file: expected -o {into} (and no --indices or --output-size)"
         )
     if banded and output is not None:
-        report = pool_to_file(source, output, settings)
+        report = pool_to_file(source, output, settings, large)
         for note in report.notes:
             streams.note(note, source)
         if as_json:
@@ -280,7 +287,13 @@ def _run_one(
         io.write(indices, indices_document(pooled), overwrite=settings.overwrite)
     written = None
     if output is not None:
-        written = io.write(output, pooled.result, fmt=settings.fmt, overwrite=settings.overwrite)
+        written = io.write(
+            output,
+            pooled.result,
+            fmt=settings.fmt,
+            overwrite=settings.overwrite,
+            compress_level=settings.compress_level,
+        )
     if as_json:
         from .records import pooled_record
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import FileFormatError
+from .geotiff import GeoRef
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,8 @@ class ImageInfo:
     """How an image was stored, so that a pooled copy can be written the same way.
 
     ``mode`` is the Pillow mode of the arrays (after a palette image was converted to RGB or
-    RGBA); ``durations`` and ``loop`` are the animation timing of multi-frame images.
+    RGBA), or for a TIFF of other data ``<dtype>x<samples>``; ``durations`` and ``loop`` are
+    the animation timing of multi-frame images; ``georef`` a GeoTIFF's georeferencing.
     """
 
     mode: str
@@ -23,6 +25,9 @@ class ImageInfo:
     durations: tuple[int, ...] | None = None
     loop: int | None = None
     icc_profile: bytes | None = None
+    georef: GeoRef | None = None  # GeoTIFF tags
+    photometric: str | None = None  # a TIFF's, to write it back the same
+    extrasamples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,14 @@ def _read_stream(
         return Document(name, fmt, arrays, attrs=member_attrs)
     if fmt == "csv":
         return Document(name, fmt, {"array": read_csv(f, name, size, limit)})
+    if fmt == "tiff":
+        from .tiffs import read_tiff
+
+        pixel_limit = formats.DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+        doc = read_tiff(f, name, pixel_limit, limit)
+        if doc is not None:
+            return doc
+        f.seek(0)  # a TIFF for Pillow (a compression tifffile lacks here, a palette, ...)
     from .images import read_image  # Pillow is imported only when an image is read
 
     return read_image(f, name, fmt, max_pixels, limit)
@@ -123,8 +131,14 @@ def output_format(target: str | Path | None, asked: str | None, doc: Document) -
     return formats.asked_format(target, asked) or doc.format
 
 
-def encode(doc: Document, fmt: str, name: str, stream: BinaryIO) -> tuple[str, ...]:
-    """Write ``doc`` as ``fmt`` into ``stream``; return notes on inexact conversions."""
+def encode(
+    doc: Document, fmt: str, name: str, stream: BinaryIO, compress_level: int | None = None
+) -> tuple[str, ...]:
+    """Write ``doc`` as ``fmt`` into ``stream``; return notes on inexact conversions.
+
+    ``compress_level`` (0-9) is PNG's zlib level and TIFF's deflate level (0: none); None
+    is each format's default.
+    """
     if fmt == "npy":
         write_npy(stream, doc.single(), next(iter(doc.attrs.values()), None))
         return ()
@@ -134,10 +148,18 @@ def encode(doc: Document, fmt: str, name: str, stream: BinaryIO) -> tuple[str, .
     if fmt == "csv":
         write_csv(stream, doc.single(), name)
         return ()
-    from .images import encode_image
-
     frames = list(doc.arrays.values()) if doc.is_image else [doc.single()]
-    return encode_image(frames, doc.image, fmt, name, stream)
+    if fmt == "tiff":
+        from .tiffs import encode_tiff
+
+        notes = encode_tiff(frames, doc.image, name, stream, compress_level)
+    else:
+        from .images import encode_image
+
+        notes = encode_image(frames, doc.image, fmt, name, stream, compress_level)
+    if doc.image is not None and doc.image.georef is not None and fmt != "tiff":
+        notes = (*notes, f"the GeoTIFF georeferencing is not kept in {fmt.upper()} (write .tif)")
+    return notes
 
 
 def write(
@@ -146,6 +168,7 @@ def write(
     fmt: str | None = None,
     overwrite: bool = False,
     stdout: BinaryIO | None = None,
+    compress_level: int | None = None,
 ) -> Written:
     """Write ``doc`` to a path (atomically: encoded straight into a temporary file beside
     it) or to ``"-"`` (standard output, once encoded whole: an error leaves nothing there).
@@ -159,7 +182,7 @@ def write(
     fmt = output_format(target, fmt, doc)
     if str(target) == STDIO:
         buffer = io.BytesIO()
-        notes = encode(doc, fmt, "<stdout>", buffer)
+        notes = encode(doc, fmt, "<stdout>", buffer, compress_level)
         out = stdout or sys.stdout.buffer
         out.write(buffer.getbuffer())
         out.flush()
@@ -169,7 +192,7 @@ def write(
         raise OutputExistsError(path)
     try:
         with atomic_write(path, overwrite=overwrite) as f:
-            notes = encode(doc, fmt, str(path), f)
+            notes = encode(doc, fmt, str(path), f, compress_level)
     except FileExistsError:
         raise OutputExistsError(path) from None
     except OSError as e:

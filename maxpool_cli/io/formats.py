@@ -6,6 +6,8 @@ from pathlib import Path
 
 from ..errors import ParameterError
 
+DEFAULT_MAX_PIXELS = 178_956_970  # Pillow's own decompression-bomb limit (2 x 89.5 MP)
+
 # Format name -> the Pillow format name, for images; arrays have none.
 IMAGE_FORMATS = {
     "png": "PNG",

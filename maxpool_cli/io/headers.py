@@ -117,6 +117,13 @@ def _describe_stream(
                 return FileInfo(name, fmt, arrays)
         except (zipfile.BadZipFile, EOFError) as e:
             raise FileFormatError(f"{name}: not a valid .npz (zip) archive: {e}") from e
+    if fmt == "tiff":
+        from .tiffs import describe_tiff
+
+        described = describe_tiff(f, name)
+        if described is not None or headers_only:
+            return described
+        f.seek(0)
     if headers_only and fmt not in ("npy", "npz"):
         return None
     if fmt == "csv":

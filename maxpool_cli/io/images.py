@@ -20,33 +20,11 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import FileFormatError
 from .document import Document, ImageInfo
-from .formats import IMAGE_FORMATS
+from .formats import DEFAULT_MAX_PIXELS, IMAGE_FORMATS
 from .headers import ArrayInfo, FileInfo
 from .memory import check_fits
+from .modes import CHANNELS, MODE_DTYPES, WRITABLE, fit_frame
 
-DEFAULT_MAX_PIXELS = 178_956_970  # Pillow's own decompression-bomb limit (2 x 89.5 MP)
-
-# Pillow mode -> the dtype its pixels are read as.
-MODE_DTYPES = {
-    "1": np.bool_,
-    "L": np.uint8,
-    "LA": np.uint8,
-    "RGB": np.uint8,
-    "RGBA": np.uint8,
-    "CMYK": np.uint8,
-    "I;16": np.uint16,
-    "I": np.int32,
-    "F": np.float32,
-}
-# Modes each format can store as they are (anything else is refused, not silently changed).
-WRITABLE = {
-    "png": {"1", "L", "LA", "I;16", "RGB", "RGBA"},
-    "jpeg": {"L", "RGB", "CMYK"},
-    "tiff": {"1", "L", "LA", "I;16", "I", "F", "RGB", "RGBA", "CMYK"},
-    "bmp": {"1", "L", "RGB"},
-    "gif": {"1", "L", "RGB", "RGBA"},
-    "webp": {"L", "LA", "RGB", "RGBA"},
-}
 # Modes read as another: the 16-bit variants keep their values; the rest convert to RGB(A).
 CONVERTED = {
     "I;16L": "I;16",
@@ -63,7 +41,6 @@ CONVERTED = {
 
 
 # Channels of the arrays each (read) mode gives.
-CHANNELS = {"1": 1, "L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "CMYK": 4, "I;16": 1, "I": 1, "F": 1}
 # EXIF orientation -> how the stored pixels become upright, as NumPy views.
 ORIENT = {
     2: lambda a: a[:, ::-1],
@@ -300,15 +277,21 @@ def _alike(image: Image.Image, index: int, pixels: np.ndarray, mode: str) -> np.
 
 
 def encode_image(
-    arrays: list[np.ndarray], info: ImageInfo | None, fmt: str, name: str, stream: BinaryIO
+    arrays: list[np.ndarray],
+    info: ImageInfo | None,
+    fmt: str,
+    name: str,
+    stream: BinaryIO,
+    compress_level: int | None = None,
 ) -> tuple[str, ...]:
     """Encode frames as ``fmt``: in the source image's mode, or the mode the array implies.
 
     Returns notes on inexact conversions (averages rounded to the image's dtype); values the
-    dtype cannot hold are refused, never clipped.
+    dtype cannot hold are refused, never clipped. (TIFF is written by tiffs.py.)
     """
     notes: list[str] = []
-    frames = [_to_image(a, info.mode if info else None, fmt, name, notes) for a in arrays]
+    fitted = [fit_frame(a, info.mode if info else None, fmt, name, notes) for a in arrays]
+    frames = [_to_image(array, mode) for array, mode in fitted]
     mode = frames[0].mode
     if mode not in WRITABLE[fmt]:
         can = ", ".join(f for f, modes in WRITABLE.items() if mode in modes) or "none"
@@ -341,96 +324,8 @@ def encode_image(
     return tuple(dict.fromkeys(notes))
 
 
-def _to_image(
-    array: np.ndarray, mode: str | None, fmt: str, name: str, notes: list[str]
-) -> Image.Image:
-    if mode is None:
-        mode = _mode_for(array, fmt, name)
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    if fmt == "tiff" and CHANNELS[mode] == 1 and not _holds(array, mode) and _holds(array, "I"):
-        # A one-channel TIFF can hold sums as 32-bit integers: no clipping, no refusal.
-        notes.append(f"written as a 32-bit TIFF (mode I): mode {mode} cannot hold the values")
-        mode = "I"
-    array = _fit_dtype(array, mode, fmt, name, notes)
+def _to_image(array: np.ndarray, mode: str) -> Image.Image:
     if mode == "CMYK":
         height, width = array.shape[:2]
         return Image.frombytes("CMYK", (width, height), np.ascontiguousarray(array).tobytes())
     return Image.fromarray(np.ascontiguousarray(array))
-
-
-def _fit_dtype(array: np.ndarray, mode: str, fmt: str, name: str, notes: list[str]) -> np.ndarray:
-    """Pooled pixels back in their image's dtype: averages rounded (with a note), values
-    outside the dtype's range refused (they would be clipped)."""
-    target = np.dtype(MODE_DTYPES[mode])
-    if array.dtype == target:
-        return array
-    if target.kind == "f":
-        return array.astype(target)
-    if not _holds(array, mode):
-        finite = array[np.isfinite(array)] if array.dtype.kind == "f" else array
-        got = "NaN" if finite.size != array.size else f"values {finite.min()} to {finite.max()}"
-        holders = ".npy or .tiff" if CHANNELS[mode] == 1 else ".npy"
-        raise FileFormatError(
-            f"{name}: {got} do not fit a {target} image (mode {mode}), which would clip them; "
-            f"expected --op avg or max, or an output that holds them ({holders})"
-        )
-    if array.dtype.kind == "f":
-        rounded = np.round(array)
-        if not np.array_equal(rounded, array):
-            notes.append(
-                f"values rounded to {target} to fit a {fmt.upper()} image (mode {mode}); .npy "
-                f"keeps them exact"
-            )
-        array = rounded
-    return array.astype(target)
-
-
-def _holds(array: np.ndarray, mode: str) -> bool:
-    """Whether ``mode``'s dtype holds every value of ``array`` (averages rounded)."""
-    target = np.dtype(MODE_DTYPES[mode])
-    if target.kind == "f" or array.size == 0:
-        return True
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        return False
-    lo, hi = (0, 1) if target.kind == "b" else _integer_range(target)
-    return bool(lo <= array.min() and array.max() <= hi)
-
-
-def _integer_range(dtype: np.dtype) -> tuple[int, int]:
-    info = np.iinfo(dtype.type)
-    return int(info.min), int(info.max)
-
-
-def _mode_for(array: np.ndarray, fmt: str, name: str) -> str:
-    """The image mode an array from an array file becomes, or a clear error."""
-    shape, dtype = array.shape, array.dtype
-    hint = "write .npy or .npz instead"
-    channels = 1 if array.ndim == 2 else shape[-1] if array.ndim == 3 else None
-    if channels is None or channels not in (1, 2, 3, 4):
-        raise FileFormatError(
-            f"{name}: a {shape} array cannot be an image; expected (H, W) or (H, W, 1|2|3|4) "
-            f"({hint})"
-        )
-    if dtype.kind == "f" and np.isnan(array).any():
-        raise FileFormatError(f"{name}: the array holds NaN, which no image can store ({hint})")
-    if channels != 1 and dtype != np.uint8:
-        raise FileFormatError(
-            f"{name}: a {shape} {dtype} array cannot be an image; colour images are uint8 ({hint})"
-        )
-    if channels != 1:
-        return {2: "LA", 3: "RGB", 4: "RGBA"}[channels]
-    if dtype.kind == "b":
-        return "1"
-    if dtype == np.uint8:
-        return "L"
-    if dtype == np.uint16:
-        return "I;16"
-    if dtype.kind in "iu":
-        info = np.iinfo(np.int32)
-        if array.size and (array.min() < info.min or array.max() > info.max):
-            raise FileFormatError(
-                f"{name}: {dtype} values beyond the 32-bit range cannot be an image ({hint})"
-            )
-        return "I"
-    return "F"

@@ -26,6 +26,7 @@ from ..errors import (
 )
 from ..io.arrays import NpyLayout, read_layout
 from ..io.atomic import atomic_folder, atomic_write, remove_stale_temporaries
+from ..io.bands import NpySource
 from .batch import Outcome, Task, process
 from .one_file import ArrayReport, geometry_kwargs
 from .options import Settings
@@ -205,7 +206,7 @@ def _bands_from_file(
     from ..engine import result_dtype
 
     first = geometry.per_axis[0]
-    rows = band_rows(geometry, layout, chunk_bytes)
+    rows = band_rows(geometry, layout.dtype, chunk_bytes)
     out_dtype = result_dtype(layout.dtype, options.op)
     bands = []
     for lo in range(0, first.out, rows):
@@ -221,8 +222,11 @@ def _bands_from_file(
 def _pool_band_task(
     path: str, layout: NpyLayout, geometry: Any, lo: int, hi: int, options: Any
 ) -> np.ndarray:
-    with open(path, "rb") as src:
-        return pool_band(src, layout, geometry, lo, hi, options)
+    source = NpySource(Path(path))
+    try:
+        return pool_band(source, geometry, lo, hi, options)
+    finally:
+        source.close()
 
 
 def _write_zarr(client: Any, y: Any, target: Path, overwrite: bool) -> None:

@@ -6,6 +6,7 @@ arrays, and ``io`` writes the pooled document (or ``render`` prints it).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -26,13 +27,13 @@ from ..engine import (
     unpool,
 )
 from ..errors import FileFormatError, MaxpoolError, ParameterError, about_file
-from ..io.arrays import NpyLayout, read_layout
 from ..io.document import Document
 from ..io.files import STDIO
 from ..io.formats import from_extension
+from ..io.geotiff import GeoRef
 from ..io.headers import FileInfo
 from ..io.memory import check_fits
-from ..io.sizes import gib
+from ..io.sizes import human
 from . import out_of_core
 from .options import IMAGE_AXES, PoolOptions, Settings
 
@@ -148,7 +149,22 @@ def pool_document(doc: Document, options: PoolOptions, return_indices: bool = Fa
         raise about_file(e, doc.name) from e
     notes = (*doc.notes, *layout_notes(doc, options, geometries))
     result = doc.with_arrays(arrays)
+    if doc.image is not None and doc.image.georef is not None:
+        georef = pooled_georef(doc.image.georef, next(iter(geometries.values())))
+        result = dataclasses.replace(result, image=dataclasses.replace(doc.image, georef=georef))
     return Pooled(doc, result, geometries, indices if return_indices else None, notes)
+
+
+def pooled_georef(georef: GeoRef, geometry: Geometry) -> GeoRef:
+    """An image's georeferencing once pooled over its rows and columns: each output pixel a
+    stride of input pixels, starting where its window starts (adaptive: n / out pixels)."""
+    if isinstance(geometry, AdaptiveGeometry):
+        sizes = [
+            geometry.input_shape[a] / out for a, out in zip(geometry.axes, geometry.output_size)
+        ]
+        return georef.pooled(sizes, (0, 0))
+    rows, cols = geometry.per_axis[:2]
+    return georef.pooled((rows.stride, cols.stride), (-rows.pad_before, -cols.pad_before))
 
 
 def layout_notes(doc: Document, options: PoolOptions, geometries: dict[str, Geometry]) -> list[str]:
@@ -183,22 +199,47 @@ class ArrayReport:
     geometry: Geometry
 
 
-def large_npy(source: str | Path, memory_limit: int) -> NpyLayout | None:
-    """The layout of ``source`` if it is a ``.npy`` file best pooled band by band: larger
+@dataclass(frozen=True)
+class Large:
+    """A file best pooled band by band, and what it holds."""
+
+    format: str  # npy or tiff
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    nbytes: int
+
+
+def large_file(source: str | Path, memory_limit: int) -> Large | None:
+    """``source`` if it is a ``.npy`` or a one-page TIFF best pooled band by band: larger
     than the memory budget, or than :data:`STREAM_BYTES` (streaming is faster and leaner)."""
     if str(source) == STDIO or not Path(source).is_file():
         return None
-    layout = read_layout(Path(source))
-    if layout is None:
+    info = io.describe(source, headers_only=True)
+    if info is None or info.format not in ("npy", "tiff") or len(info.arrays) != 1:
         return None
-    return layout if layout.nbytes > min(memory_limit, STREAM_BYTES) else None
+    if info.nbytes <= min(memory_limit, STREAM_BYTES):
+        return None
+    if info.format == "tiff":
+        from ..io.tiffs import streamable
+
+        if not streamable(str(source), info.name):
+            return None  # read whole (by Pillow, or tifffile), within the budget or refused
+    array = info.arrays[0]
+    return Large(info.format, array.shape, array.dtype, info.nbytes)
+
+
+def streams_into(large: Large | None, target_format: str, options: PoolOptions) -> bool:
+    """Whether a large file is pooled band by band into an output of ``target_format``."""
+    if large is None or options.adaptive is not None:
+        return False
+    return target_format == "npy" or (large.format == "tiff" and target_format == "tiff")
 
 
 def needs_out_of_core(source: str | Path, memory_limit: int) -> bool:
-    """Whether ``source`` is a ``.npy`` file larger than the memory budget: it cannot be
-    pooled in memory at all."""
-    layout = large_npy(source, memory_limit)
-    return layout is not None and layout.nbytes > memory_limit
+    """Whether ``source`` is larger than the memory budget yet pooled band by band: it
+    cannot be pooled in memory at all."""
+    large = large_file(source, memory_limit)
+    return large is not None and large.nbytes > memory_limit
 
 
 @dataclass(frozen=True)
@@ -209,41 +250,58 @@ class FileReport:
     notes: tuple[str, ...] = ()
 
 
-def pool_to_file(source: str | Path, target: str | Path, settings: Settings) -> FileReport:
+def pool_to_file(
+    source: str | Path, target: str | Path, settings: Settings, large: Large | None = None
+) -> FileReport:
     """Read ``source``, pool it and write ``target``: in memory, or band by band for a
-    ``.npy`` larger than the memory budget."""
+    ``.npy`` or TIFF larger than :data:`STREAM_BYTES` or the memory budget."""
     check_output(source, target)
-    layout = large_npy(source, settings.memory_limit)
-    fmt = from_extension(Path(target)) or settings.fmt or "npy"
-    streamable = layout is not None and settings.options.adaptive is None and fmt == "npy"
-    if layout is not None and (streamable or layout.nbytes > settings.memory_limit):
-        if settings.options.adaptive is not None:
-            raise ParameterError(
-                f"{source}: larger than the memory limit, and adaptive pooling works in memory "
-                f"only; raise --memory-limit"
-            )
-        if fmt != "npy":
-            raise FileFormatError(
-                f"{source}: larger than the memory limit ({gib(settings.memory_limit)}), so "
-                f"it is pooled out of core, which writes .npy only; got {fmt}"
-            )
-        geometry = out_of_core.pool_file(
-            Path(source), Path(target), settings.options, settings.memory_limit, settings.overwrite
+    large = large or large_file(source, settings.memory_limit)
+    fmt = io.output_format(target, settings.fmt, _as_document(source, large))
+    if streams_into(large, fmt, settings.options):
+        assert large is not None
+        geometry, notes = out_of_core.pool_file(
+            Path(source),
+            Path(target),
+            settings.options,
+            settings.memory_limit,
+            settings.overwrite,
+            large.format,
+            fmt,
+            settings.compress_level,
         )
-        out_dtype = str(result_dtype(layout.dtype, settings.options.op))
+        out_dtype = str(result_dtype(large.dtype, settings.options.op))
         report = ArrayReport(
             "array",
             geometry.input_shape,
-            str(layout.dtype),
+            str(large.dtype),
             geometry.output_shape,
             out_dtype,
             geometry,
         )
-        return FileReport([report])
+        return FileReport([report], notes)
+    if large is not None and large.nbytes > settings.memory_limit:
+        into = ".npy" if large.format == "npy" else ".npy or .tif"
+        raise FileFormatError(
+            f"{source}: larger than the memory limit ({human(settings.memory_limit)}), so it is "
+            f"pooled band by band, which writes {into} (no --output-size); got {fmt.upper()}"
+        )
     doc = read_within_budget(source, settings)
     pooled = pool_document(doc, settings.options)
-    written = io.write(target, pooled.result, fmt=settings.fmt, overwrite=settings.overwrite)
+    written = io.write(
+        target,
+        pooled.result,
+        fmt=settings.fmt,
+        overwrite=settings.overwrite,
+        compress_level=settings.compress_level,
+    )
     return FileReport(reports(pooled), (*pooled.notes, *written.notes))
+
+
+def _as_document(source: str | Path, large: Large | None) -> Document:
+    """A stand-in for the input when only its format matters (the default output format)."""
+    fmt = large.format if large else (from_extension(Path(str(source))) or "npy")
+    return Document(str(source), fmt, {})
 
 
 def reports(pooled: Pooled) -> list[ArrayReport]:

@@ -116,3 +116,4 @@ class Settings:
     key: str | None = None
     max_pixels: int | None = None
     memory_limit: int = 2**30
+    compress_level: int | None = None

@@ -1,26 +1,44 @@
-"""Pooling ``.npy`` files larger than memory: band by band, from file to file.
+"""Pooling arrays larger than memory (or larger than is worth holding): band by band, from a
+``.npy``, a TIFF or a Zarr array into a ``.npy`` or a TIFF.
 
-The input is read a band at a time along its first pooled axis (with the halo that
-overlapping windows, dilation and padding need: :func:`~maxpool_cli.engine.band_geometry`),
-pooled by the engine, and written at its place in the output ``.npy``. Plain reads rather
-than a memory map keep the resident memory at a few bands whatever the file's size. The
-result is the same, bit for bit, as pooling the whole array in memory.
+The input is read a band at a time along its first pooled axis, with the halo that
+overlapping windows, dilation and padding need (:func:`~maxpool_cli.engine.band_geometry`),
+pooled by the engine, and written at its place in the output. The result is the same, bit for
+bit, as pooling the whole array in memory, and memory stays at a few bands whatever the size.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from io import BufferedIOBase
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
 from ..engine import PoolGeometry, band_geometry, mirror, pool_geometry, pool_on, result_dtype
 from ..errors import FileFormatError, MaxpoolError, OutputExistsError, about_file
-from ..io.arrays import NpyLayout, read_layout
 from ..io.atomic import atomic_write
+from ..io.bands import Band, NpySource, Source, TiffSource, write_npy_bands, write_tiff_bands
+from ..io.document import ImageInfo
+from ..io.modes import MODE_DTYPES, fit_dtype
 from .options import PoolOptions
+
+
+def open_source(path: Path, fmt: str) -> Source:
+    """A band source for a ``.npy`` or TIFF file."""
+    if fmt == "npy":
+        return NpySource(path)
+    if fmt == "tiff":
+        return TiffSource(path)
+    raise FileFormatError(f"{path}: a {fmt.upper()} file is read whole; expected .npy or TIFF")
+
+
+def geometry_for(shape: tuple[int, ...], options: PoolOptions, image: bool) -> PoolGeometry:
+    """The geometry of ``options`` on an array of ``shape`` (an image's over H and W)."""
+    kwargs = options.for_pool(image)
+    keys = ("kernel", "stride", "padding", "dilation", "ceil_mode", "axes")
+    return pool_geometry(shape, **{k: kwargs[k] for k in keys})
 
 
 def pool_file(
@@ -29,10 +47,14 @@ def pool_file(
     options: PoolOptions,
     memory_limit: int,
     overwrite: bool = False,
-) -> PoolGeometry:
-    """Pool the ``.npy`` file ``source`` into the ``.npy`` file ``target`` within a budget.
+    source_format: str = "npy",
+    target_format: str = "npy",
+    compress_level: int | None = None,
+) -> tuple[PoolGeometry, tuple[str, ...]]:
+    """Pool ``source`` into ``target`` band by band within a memory budget.
 
-    Returns the geometry used (of the array as the user sees it).
+    Returns the geometry used (of the array as the user sees it), and notes (a TIFF's
+    averages rounded to fit its mode).
 
     Raises
     ------
@@ -40,105 +62,87 @@ def pool_file(
         Bad parameters for the array, a bad or truncated file, or a write that failed; the
         target is then left as it was.
     """
-    layout = read_layout(source)
-    if layout is None:
-        raise FileFormatError(f"{source}: out-of-core pooling reads .npy files only")
-    if layout.dtype.hasobject:
-        raise FileFormatError(f"{source}: holds Python objects, which are never unpickled")
-    if source.stat().st_size - layout.offset < layout.nbytes:
-        raise FileFormatError(
-            f"{source}: truncated: its header declares {layout.shape} {layout.dtype} but the "
-            f"file is shorter"
-        )
+    reader = open_source(source, source_format)
     try:
-        kwargs = options.for_pool()  # (kernel None means 2, as everywhere)
-        geometry = pool_geometry(
-            layout.shape,
-            kwargs["kernel"],
-            kwargs["stride"],
-            kwargs["padding"],
-            kwargs["dilation"],
-            kwargs["ceil_mode"],
-            kwargs["axes"],
-        )
-        stored = mirror(geometry) if layout.fortran else geometry
-        out_dtype = result_dtype(layout.dtype, options.op)
+        image = source_format == "tiff"
+        fortran = isinstance(reader, NpySource) and reader.layout.fortran
+        shape = reader.shape[::-1] if fortran else reader.shape  # as the user sees it
+        geometry = geometry_for(shape, options, image)
+        stored = mirror(geometry) if fortran else geometry
+        out_dtype = result_dtype(reader.dtype, options.op)
+        bands = pooled_bands(reader, stored, options, memory_limit)
+        notes: list[str] = []
         with atomic_write(target, overwrite=overwrite) as out:
-            _write_header(out, stored.output_shape, out_dtype, layout.fortran)
-            data_start = out.tell()
-            out.truncate(data_start + math.prod(stored.output_shape) * out_dtype.itemsize)
-            with source.open("rb") as src:
-                _pool_bands(src, out, data_start, layout, stored, options, memory_limit)
+            if target_format == "npy":
+                axis = stored.per_axis[0].axis
+                write_npy_bands(out, stored.output_shape, out_dtype, axis, bands, fortran)
+            elif target_format == "tiff" and image:
+                info = _pooled_tiff_info(reader, geometry)
+                if info.mode in MODE_DTYPES:  # averages back in the image's dtype
+                    out_dtype = np.dtype(MODE_DTYPES[info.mode])
+                    bands = _fitted(bands, info.mode, str(target), notes)
+                write_tiff_bands(out, stored.output_shape, out_dtype, bands, info, compress_level)
+            else:
+                raise FileFormatError(
+                    f"{target}: pooled band by band, {source_format.upper()} is written as .npy"
+                    f"{' or TIFF' if image else ''}; got {target_format.upper()}"
+                )
     except MaxpoolError as e:
         raise about_file(e, source) from e
     except FileExistsError:
         raise OutputExistsError(target) from None
     except OSError as e:
         raise FileFormatError(f"{target}: cannot write: {e.strerror or e}") from e
-    return geometry
+    finally:
+        reader.close()
+    return geometry, tuple(dict.fromkeys(notes))
 
 
-def _write_header(out: BinaryIO, shape: tuple[int, ...], dtype: np.dtype, fortran: bool) -> None:
-    header = {
-        "descr": np.lib.format.dtype_to_descr(dtype),
-        "fortran_order": fortran,
-        "shape": shape[::-1] if fortran else shape,
-    }
-    # Version 1.0 headers hold up to 64 KiB, which only absurd numbers of dimensions exceed.
-    np.lib.format.write_array_header_1_0(out, header)
+def _fitted(bands: Iterator[Band], mode: str, name: str, notes: list[str]) -> Iterator[Band]:
+    """Bands fitted to an image mode as they pass (rounded, never clipped)."""
+    for lo, hi, band in bands:
+        yield lo, hi, fit_dtype(band, mode, "tiff", name, notes)
 
 
-def band_rows(geometry: PoolGeometry, layout: NpyLayout, memory_limit: int) -> int:
+def _pooled_tiff_info(reader: Source, geometry: PoolGeometry) -> ImageInfo:
+    """The output TIFF's photometric and georeferencing (moved and scaled by the pooling)."""
+    from .one_file import pooled_georef
+
+    assert isinstance(reader, TiffSource)
+    info = reader.rows.info
+    if info.georef is not None:
+        info = dataclasses.replace(info, georef=pooled_georef(info.georef, geometry))
+    return info
+
+
+def band_rows(geometry: PoolGeometry, dtype: np.dtype, memory_limit: int) -> int:
     """How many outputs of the first pooled axis one band may hold within the budget."""
     first = geometry.per_axis[0]
     lead = math.prod(geometry.input_shape[: first.axis])
     in_row = math.prod(geometry.input_shape[first.axis + 1 :])
     out_row = math.prod(geometry.output_shape[first.axis + 1 :])
     # A band holds its input rows and its pooled rows, with room for the engine's work.
-    row_cost = lead * (first.stride * in_row * layout.dtype.itemsize + 3 * out_row * 8)
-    halo = lead * first.span * in_row * layout.dtype.itemsize
+    row_cost = lead * (first.stride * in_row * dtype.itemsize + 3 * out_row * 8)
+    halo = lead * first.span * in_row * dtype.itemsize
     return max(1, (memory_limit // 2 - halo) // max(1, row_cost))
 
 
 def pool_band(
-    src: BufferedIOBase,
-    layout: NpyLayout,
-    geometry: PoolGeometry,
-    lo: int,
-    hi: int,
-    options: PoolOptions,
+    source: Source, geometry: PoolGeometry, lo: int, hi: int, options: PoolOptions
 ) -> np.ndarray:
     """Outputs ``lo..hi-1`` of the first pooled axis, from the input rows they need only."""
     first = geometry.per_axis[0]
-    lead = math.prod(geometry.input_shape[: first.axis])  # blocks before the first pooled axis
-    in_row = math.prod(geometry.input_shape[first.axis + 1 :])  # cells per row of that axis
-    start, _, band = band_geometry(geometry, lo, hi)
-    slab = np.empty(band.input_shape, dtype=layout.dtype)
-    blocks = slab.reshape(lead, -1)
-    for b in range(lead):
-        src.seek(layout.offset + (b * first.size + start) * in_row * layout.dtype.itemsize)
-        if src.readinto(blocks[b].data.cast("B")) != blocks[b].nbytes:
-            raise FileFormatError("truncated while reading")
+    start, stop, band = band_geometry(geometry, lo, hi)
+    slab = source.read(first.axis, start, stop)
     return pool_on(slab, band, options.op, options.pad_value, options.count_pad, options.nan)
 
 
-def _pool_bands(
-    src: BufferedIOBase,
-    out: BinaryIO,
-    data_start: int,
-    layout: NpyLayout,
-    geometry: PoolGeometry,
-    options: PoolOptions,
-    memory_limit: int,
-) -> None:
+def pooled_bands(
+    source: Source, geometry: PoolGeometry, options: PoolOptions, memory_limit: int
+) -> Iterator[Band]:
+    """The output's bands along the first pooled axis, in order, each pooled when asked for."""
     first = geometry.per_axis[0]
-    lead = math.prod(geometry.input_shape[: first.axis])
-    out_row = math.prod(geometry.output_shape[first.axis + 1 :])
-    out_dtype = result_dtype(layout.dtype, options.op)
-    rows = band_rows(geometry, layout, memory_limit)
+    rows = band_rows(geometry, source.dtype, memory_limit)
     for lo in range(0, first.out, rows):
         hi = min(first.out, lo + rows)
-        pooled_blocks = pool_band(src, layout, geometry, lo, hi, options).reshape(lead, -1)
-        for b in range(lead):
-            out.seek(data_start + (b * first.out + lo) * out_row * out_dtype.itemsize)
-            out.write(np.ascontiguousarray(pooled_blocks[b]).data.cast("B"))
+        yield lo, hi, pool_band(source, geometry, lo, hi, options)

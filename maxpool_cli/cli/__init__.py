@@ -4,7 +4,7 @@ import every other layer and holds no pooling or format logic of its own.
 Only click is imported at start-up; NumPy and rich load with the commands that need them.
 """
 
-from . import explain, info, run, unpool  # noqa: F401  (each registers its command)
+from . import explain, info, pyramid, run, unpool  # noqa: F401  (each registers its command)
 from .app import ExitStatus, cli, main
 
 __all__ = ["ExitStatus", "cli", "main"]

@@ -111,6 +111,12 @@ OP_HINTS = {
 }
 
 
+def _ceil(given: bool | None, padding: object, default: bool) -> bool:
+    if given is not None:
+        return given
+    return default and not (isinstance(padding, str) and padding == "same")
+
+
 def _scalar_or_tuple(values: IntList) -> int | IntList:
     """One value for every pooled axis stays a scalar, so the default pooled axes apply."""
     return values[0] if len(values) == 1 else values
@@ -122,15 +128,25 @@ def _optional(values: IntList | None) -> int | IntList | None:
 
 def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add the pooling options of ``run``, ``explain`` and ``info``; pass them as ``options``."""
+    return _with_pooling_options(command, ceil_default=False)
 
+
+def pyramid_pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The pooling options of ``pyramid``: ceil mode on by default (odd sizes keep their last
+    row and column), and off where ``-p same`` already rounds sizes up."""
+    return _with_pooling_options(command, ceil_default=True)
+
+
+def _with_pooling_options(command: Callable[..., Any], ceil_default: bool) -> Callable[..., Any]:
     @functools.wraps(command)
     def with_options(*args: Any, **kwargs: Any) -> Any:
+        padding = kwargs.pop("padding")
         options = PoolOptions(
             kernel=_optional(kwargs.pop("kernel")),
             stride=_optional(kwargs.pop("stride")),
-            padding=kwargs.pop("padding"),
+            padding=padding,
             dilation=_scalar_or_tuple(kwargs.pop("dilation")),  # (default "1": never None)
-            ceil_mode=kwargs.pop("ceil_mode"),
+            ceil_mode=_ceil(kwargs.pop("ceil_mode"), padding, ceil_default),
             op=kwargs.pop("op"),
             pad_value=kwargs.pop("pad_value"),
             count_pad=kwargs.pop("count_pad"),
@@ -173,7 +189,10 @@ def pooling_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Spacing between window cells.",
         ),
         click.option(
-            "--ceil-mode", is_flag=True, help="Round output sizes up (PyTorch's ceil_mode)."
+            "--ceil-mode/--no-ceil-mode",
+            default=None,
+            help="Round output sizes up (PyTorch's ceil_mode)."
+            + ("  [default: on]" if ceil_default else ""),
         ),
         click.option(
             "--op",

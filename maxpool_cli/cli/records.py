@@ -93,6 +93,11 @@ def document_record(doc: Document | FileInfo) -> dict[str, Any]:
     if doc.image is not None:
         record["mode"] = doc.image.mode
         record["frames"] = doc.image.frames
+    if isinstance(doc, FileInfo) and doc.levels:
+        record["levels"] = [
+            {"level": int(a.name), "shape": list(a.shape), "dtype": str(a.dtype)}
+            for a in doc.levels
+        ]
     record["notes"] = list(doc.notes)
     return record
 

@@ -242,6 +242,11 @@ def info_lines(record: dict[str, Any], padding: object) -> list[str]:
             f"{pooled}, kernel {times(a['kernel'])}, stride {times(a['stride'])}, padding "
             f"{_padding_words(pairs, padding)}"
         )
+    if record.get("levels"):
+        sizes = ", ".join(
+            f"{level['level']}: {tuple(level['shape'])}" for level in record["levels"]
+        )
+        lines.append(f"  pyramid of {len(record['levels'])} levels: {sizes}")
     lines += [f"note: {note}" for note in record["notes"]]
     return lines
 

@@ -195,15 +195,42 @@ def read_npz(
 
 
 def zarr_array(path: Path, name: str) -> Any:
-    """A Zarr array, opened (the ``[dask]`` extra brings zarr), its data not read."""
+    """A Zarr array, opened (zarr comes with the ``[dask]`` extra), its data not read; of an
+    OME-Zarr multiscale image, its full-resolution level."""
+    levels = zarr_levels(path, name)
+    return levels[0] if levels else _open_zarr(path, name, "array")
+
+
+def zarr_levels(path: Path, name: str) -> list[Any]:
+    """The levels of an OME-Zarr multiscale image (NGFF 0.4 or 0.5), largest first; none for
+    a plain Zarr array."""
+    try:
+        group = _open_zarr(path, name, "group")
+    except FileFormatError:
+        return []
+    attrs = dict(group.attrs)
+    multiscales = attrs.get("ome", attrs).get("multiscales")
+    if not multiscales:
+        return []
+    try:
+        return [group[d["path"]] for d in multiscales[0]["datasets"]]
+    except (KeyError, TypeError) as e:
+        raise FileFormatError(f"{name}: OME-Zarr metadata names a missing level: {e}") from e
+
+
+def _open_zarr(path: Path, name: str, kind: str) -> Any:
     try:
         import zarr
     except ImportError:
         raise MissingExtraError(f"{name}: reading Zarr") from None
     try:
-        return zarr.open_array(str(path), mode="r")
+        return (
+            zarr.open_array(str(path), mode="r")
+            if kind == "array"
+            else zarr.open_group(str(path), mode="r")
+        )
     except Exception as e:  # zarr raises many kinds for a folder that is not a store
-        raise FileFormatError(f"{name}: not a readable Zarr array: {_first_line(e)}") from e
+        raise FileFormatError(f"{name}: not a readable Zarr {kind}: {_first_line(e)}") from e
 
 
 def read_zarr(path: Path, name: str, limit: int | None = None) -> np.ndarray:

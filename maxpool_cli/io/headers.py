@@ -44,6 +44,7 @@ class FileInfo:
     arrays: tuple[ArrayInfo, ...]
     image: ImageInfo | None = None
     notes: tuple[str, ...] = field(default=())
+    levels: tuple[ArrayInfo, ...] = ()  # a pyramid's levels, the full resolution first
 
     @property
     def nbytes(self) -> int:
@@ -75,10 +76,15 @@ def describe(
     path = Path(source)
     name = str(source)
     if path.is_dir() and path.suffix == ".zarr":
-        from .arrays import zarr_array
+        from .arrays import zarr_array, zarr_levels
 
         array = zarr_array(path, name)
-        return FileInfo(name, "zarr", (ArrayInfo("array", tuple(array.shape), array.dtype),))
+        levels = tuple(
+            ArrayInfo(str(n), tuple(level.shape), np.dtype(level.dtype))
+            for n, level in enumerate(zarr_levels(path, name))
+        )
+        arrays = (ArrayInfo("array", tuple(array.shape), np.dtype(array.dtype)),)
+        return FileInfo(name, "zarr", arrays, levels=levels)
     try:
         with path.open("rb") as f:
             size = os.fstat(f.fileno()).st_size

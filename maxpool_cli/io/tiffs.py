@@ -101,7 +101,13 @@ def describe_tiff(f: BinaryIO, name: str) -> FileInfo | None:
     with tif:
         keys = ["image"] if len(pages) == 1 else [f"frame{i}" for i in range(len(pages))]
         arrays = tuple(ArrayInfo(key, _shape(p), np.dtype(p.dtype)) for key, p in zip(keys, pages))
-        return FileInfo(name, "tiff", arrays, image=_info(pages))
+        series = tif.series[0] if tif.series else None
+        levels = tuple(
+            ArrayInfo(str(n), tuple(level.shape), np.dtype(level.dtype))
+            for n, level in enumerate(series.levels if series is not None else [])
+        )
+        pyramid = levels if len(levels) > 1 else ()
+        return FileInfo(name, "tiff", arrays, image=_info(pages), levels=pyramid)
 
 
 def _decodable(page: Any) -> bool:

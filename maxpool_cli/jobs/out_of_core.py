@@ -80,7 +80,7 @@ def pool_file(
                 info = _pooled_tiff_info(reader, geometry)
                 if info.mode in MODE_DTYPES:  # averages back in the image's dtype
                     out_dtype = np.dtype(MODE_DTYPES[info.mode])
-                    bands = _fitted(bands, info.mode, str(target), notes)
+                    bands = fitted_bands(bands, info.mode, str(target), notes)
                 write_tiff_bands(out, stored.output_shape, out_dtype, bands, info, compress_level)
             else:
                 raise FileFormatError(
@@ -98,7 +98,7 @@ def pool_file(
     return geometry, tuple(dict.fromkeys(notes))
 
 
-def _fitted(bands: Iterator[Band], mode: str, name: str, notes: list[str]) -> Iterator[Band]:
+def fitted_bands(bands: Iterator[Band], mode: str, name: str, notes: list[str]) -> Iterator[Band]:
     """Bands fitted to an image mode as they pass (rounded, never clipped)."""
     for lo, hi, band in bands:
         yield lo, hi, fit_dtype(band, mode, "tiff", name, notes)
@@ -138,11 +138,17 @@ def pool_band(
 
 
 def pooled_bands(
-    source: Source, geometry: PoolGeometry, options: PoolOptions, memory_limit: int
+    source: Source,
+    geometry: PoolGeometry,
+    options: PoolOptions,
+    memory_limit: int,
+    align: int = 1,
 ) -> Iterator[Band]:
-    """The output's bands along the first pooled axis, in order, each pooled when asked for."""
+    """The output's bands along the first pooled axis, in order, each pooled when asked for
+    (a multiple of ``align`` outputs each, when the budget allows: whole chunks of a store)."""
     first = geometry.per_axis[0]
     rows = band_rows(geometry, source.dtype, memory_limit)
+    rows = max(align, rows // align * align) if rows >= align else rows
     for lo in range(0, first.out, rows):
         hi = min(first.out, lo + rows)
         yield lo, hi, pool_band(source, geometry, lo, hi, options)

@@ -1,0 +1,120 @@
+"""``maxpool pyramid``: levels of repeated pooling, as OME-Zarr, a pyramidal TIFF or a folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..io.formats import FORMATS
+from ..jobs.options import PoolOptions
+from . import streams
+from .app import cli
+from .params import pyramid_pooling_options
+
+
+@cli.command()
+@click.argument("source", metavar="INPUT", type=click.Path(dir_okay=True))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(),
+    help="OUT.zarr (OME-Zarr), OUT.tif (pyramidal TIFF) or a folder (a file per level).",
+)
+@pyramid_pooling_options
+@click.option("--levels", type=click.IntRange(min=1), help="How many levels, the input included.")
+@click.option(
+    "--min-size",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Stop before a pooled axis would be shorter than this (without --levels).",
+)
+@click.option(
+    "--chunks",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="OME-Zarr chunk size along each pooled axis.",
+)
+@click.option(
+    "--axes-names",
+    help="OME-Zarr axis names of an array, like c,z,y,x (images: y,x and c).",
+)
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(FORMATS), help="The levels' format in a folder."
+)
+@click.option("--key", help="The .npz member to build the pyramid of.")
+@click.option("--max-pixels", type=click.IntRange(min=1), help="Raise the image size limit.")
+@click.option("--memory-limit", help="Memory the job may use, like 256M (default: a quarter).")
+@click.option("--compress-level", type=click.IntRange(0, 9), help="zlib level of TIFF/PNG.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+@click.option("--json", "as_json", is_flag=True, help="Print the levels as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+def pyramid(
+    source: str,
+    output: str,
+    options: PoolOptions,
+    levels: int | None,
+    min_size: int,
+    chunks: int,
+    axes_names: str | None,
+    fmt: str | None,
+    key: str | None,
+    max_pixels: int | None,
+    memory_limit: str | None,
+    compress_level: int | None,
+    overwrite: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Build a multi-resolution pyramid: level 0 is the input, each next level the previous
+    one pooled (default -k 2, ceil mode on, so odd sizes keep their last row and column).
+
+    Each level is computed from the previous one band by band within --memory-limit, and
+    the output appears whole at the end. OME-Zarr levels carry their scale and translation
+    (the pooling geometry, exactly); --op mode keeps label maps labels.
+
+    \b
+    Examples:
+      maxpool pyramid sample_data/astronaut.png -o astronaut.zarr --min-size 32
+      maxpool pyramid labels.tif -o labels.zarr --op mode
+      maxpool pyramid volume.npy -o volume.zarr --axes-names z,y,x -k 2 --memory-limit 256M
+      maxpool pyramid photo.png -o levels/ --levels 4
+    """
+    from ..io.memory import default_budget
+    from ..io.sizes import parse_size
+    from ..jobs.options import Settings
+    from ..jobs.pyramid import PyramidRequest, build_pyramid
+
+    options.check()
+    limit = parse_size(memory_limit) if memory_limit else default_budget()
+    settings = Settings(options, fmt, overwrite, key, max_pixels, limit, compress_level)
+    names = tuple(n.strip() for n in axes_names.split(",")) if axes_names else None
+    request = PyramidRequest(levels, min_size, chunks, names)
+    target = Path(output)
+    if target.exists() and not overwrite:
+        from ..errors import OutputExistsError
+
+        raise OutputExistsError(target)
+    built, notes = build_pyramid(source, target, settings, request)
+    for note in notes:
+        streams.note(note, source)
+    if as_json:
+        records = [
+            {
+                "level": n,
+                "shape": list(level.shape),
+                "dtype": str(level.dtype),
+                "scale": list(level.scale),
+                "translation": list(level.translation),
+            }
+            for n, level in enumerate(built)
+        ]
+        click.echo(json.dumps({"input": source, "output": output, "levels": records}))
+    elif not quiet:
+        click.echo(f"{source} -> {output}: {len(built)} levels, {options.op}")
+        for n, level in enumerate(built):
+            click.echo(f"  level {n}  {level.shape} {level.dtype}")

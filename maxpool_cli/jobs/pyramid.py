@@ -1,0 +1,441 @@
+"""Pyramids: level 0 is the input, each next level the previous one pooled with the options,
+until ``levels`` or until the smallest pooled axis would drop below ``min_size``.
+
+Written as an OME-Zarr multiscale image (NGFF 0.5, Zarr v3), a pyramidal tiled TIFF (the
+levels as SubIFDs; OME-TIFF for images) or a folder of one file per level. Each level is
+computed from the previous one band by band within the memory budget (the previous level read
+back from the Zarr store, or from a temporary ``.npy``), so no level is ever held whole; the
+output appears whole at the end (a temporary folder or file, renamed).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import io
+from ..engine import PoolGeometry, result_dtype
+from ..errors import (
+    FileFormatError,
+    MissingExtraError,
+    OutputExistsError,
+    ParameterError,
+    ShapeError,
+    about_file,
+)
+from ..io.atomic import SUFFIX, atomic_folder, atomic_write, temporary_prefix
+from ..io.bands import Band, NpySource, Source, ZarrSource, write_npy_bands
+from ..io.document import Document, ImageInfo
+from ..io.formats import DEFAULT_EXTENSION, from_extension
+from ..io.memory import check_fits
+from ..io.modes import MODE_DTYPES
+from .one_file import large_file
+from .options import Settings
+from .out_of_core import fitted_bands, geometry_for, open_source, pooled_bands
+
+CHUNK = 256
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level: its shape and dtype, and where its pixels sit in level 0's pixel grid
+    (NGFF's scale and translation: a pixel's centre is ``translation + index * scale``)."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    scale: tuple[float, ...]
+    translation: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class PyramidRequest:
+    """What to build: how many levels (or down to what size), chunks, and axis names."""
+
+    levels: int | None = None
+    min_size: int = 64
+    chunks: int = CHUNK
+    axes_names: tuple[str, ...] | None = None
+
+
+def plan_levels(
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    settings: Settings,
+    image: bool,
+    request: PyramidRequest,
+) -> tuple[list[Level], list[PoolGeometry]]:
+    """The levels, and the geometry that makes each from the one before."""
+    levels = [Level(tuple(shape), dtype, (1.0,) * len(shape), (0.0,) * len(shape))]
+    geometries: list[PoolGeometry] = []
+    while request.levels is None or len(levels) < request.levels:
+        last = levels[-1]
+        try:
+            geometry = geometry_for(last.shape, settings.options, image)
+        except ShapeError:
+            break  # too small to pool again
+        pooled = [geometry.output_shape[a] for a in geometry.axes]
+        if geometry.output_shape == last.shape:
+            break  # (a stride of 1 would add the same level forever)
+        if request.levels is None and min(pooled) < request.min_size:
+            break
+        scale, translation = list(last.scale), list(last.translation)
+        for g in geometry.per_axis:
+            # Output pixel 0's window starts at -pad_before; its centre is half a span on.
+            translation[g.axis] += scale[g.axis] * (-g.pad_before + (g.span - 1) / 2)
+            scale[g.axis] *= g.stride
+        out_dtype = result_dtype(last.dtype, settings.options.op)
+        levels.append(Level(geometry.output_shape, out_dtype, tuple(scale), tuple(translation)))
+        geometries.append(geometry)
+    return levels, geometries
+
+
+class _Input:
+    """Level 0: a band source, with what the file says about it (an image's mode)."""
+
+    def __init__(self, source: str, settings: Settings) -> None:
+        self.image_info: ImageInfo | None = None
+        self.document: Document | None = None
+        large = large_file(source, settings.memory_limit)
+        if large is not None:
+            self.source: Source = open_source(Path(source), large.format)
+            self.image = large.format == "tiff"
+            if self.image:
+                self.image_info = self.source.rows.info  # type: ignore[attr-defined]
+            self.format = large.format
+            return
+        doc = io.read(
+            source,
+            key=settings.key,
+            max_pixels=settings.max_pixels,
+            memory_limit=settings.memory_limit,
+        )
+        if len(doc.arrays) != 1:
+            raise FileFormatError(
+                f"{doc.name}: holds {len(doc.arrays)} arrays; a pyramid is built from one "
+                f"(pick it with --key)"
+            )
+        self.document = doc
+        self.source = ZarrSource(doc.single())
+        self.image = doc.is_image
+        self.image_info = doc.image
+        self.format = doc.format
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def build_pyramid(
+    source: str, target: Path, settings: Settings, request: PyramidRequest
+) -> tuple[list[Level], list[str]]:
+    """Build the pyramid of ``source`` into ``target`` (``.zarr``, ``.tif`` or a folder);
+    return its levels, and notes (values rounded to fit an image's dtype)."""
+    kind = _target_kind(target)
+    level0 = _Input(source, settings)
+    notes: list[str] = []
+    try:
+        levels, geometries = plan_levels(
+            level0.source.shape, level0.source.dtype, settings, level0.image, request
+        )
+        if kind == "zarr":
+            _zarr_pyramid(level0, levels, geometries, target, settings, request)
+        elif kind == "tiff":
+            notes = _tiff_pyramid(level0, levels, geometries, target, settings)
+        else:
+            notes = _folder_pyramid(level0, levels, geometries, target, settings)
+    except (ShapeError, ParameterError, FileFormatError) as e:
+        raise about_file(e, source) from e
+    except FileExistsError:
+        raise OutputExistsError(target) from None
+    except OSError as e:
+        raise FileFormatError(f"{target}: cannot write: {e.strerror or e}") from e
+    finally:
+        level0.close()
+    return levels, notes
+
+
+def _target_kind(target: Path) -> str:
+    if target.suffix.lower() == ".zarr":
+        return "zarr"
+    if from_extension(target) == "tiff":
+        return "tiff"
+    if target.suffix and from_extension(target) is not None:
+        raise ParameterError(
+            f"-o {target}: a pyramid is written as .zarr (OME-Zarr), .tif or a folder; got "
+            f"{target.suffix}"
+        )
+    return "folder"
+
+
+def _copy_bands(source: Source, budget: int, axis: int = 0, align: int = 1) -> Iterator[Band]:
+    """A level as bands along ``axis`` (its first pooled axis), each within the budget (and
+    a multiple of ``align`` positions when the budget allows)."""
+    cells = math.prod(n for a, n in enumerate(source.shape) if a != axis)
+    rows = max(1, budget // (4 * max(1, cells * source.dtype.itemsize)))
+    rows = rows // align * align if rows >= align else rows
+    for lo in range(0, source.shape[axis], rows):
+        hi = min(source.shape[axis], lo + rows)
+        yield lo, hi, source.read(axis, lo, hi)
+
+
+# --- OME-Zarr -------------------------------------------------------------------------------
+
+
+def _storage_order(ndim: int, image: bool) -> tuple[int, ...]:
+    """How arrays are stored: NGFF wants channels before space, so (H, W, C) as (C, H, W)."""
+    return (2, 0, 1) if image and ndim == 3 else tuple(range(ndim))
+
+
+class _StoredLevel:
+    """A Zarr array holding a level in storage order, read and written in the user's order."""
+
+    def __init__(self, array: Any, order: tuple[int, ...]) -> None:
+        self.array = array
+        self.order = order
+        self.inverse = tuple(int(i) for i in np.argsort(order))
+        self.shape = tuple(array.shape[i] for i in self.inverse)
+        self.dtype = np.dtype(array.dtype)
+
+    def read(self, axis: int, start: int, stop: int) -> np.ndarray:
+        index = [slice(None)] * len(self.shape)
+        index[self.order.index(axis)] = slice(start, stop)
+        return np.transpose(np.asarray(self.array[tuple(index)]), self.inverse)
+
+    def write(self, axis: int, start: int, band: np.ndarray) -> None:
+        index = [slice(None)] * len(self.shape)
+        index[self.order.index(axis)] = slice(start, start + band.shape[axis])
+        self.array[tuple(index)] = np.transpose(band, self.order)
+
+    def close(self) -> None:
+        pass
+
+
+def _axes(
+    ndim: int, pooled: tuple[int, ...], image: bool, names: tuple[str, ...] | None
+) -> list[dict[str, str]]:
+    """NGFF axes, in the user's axis order: space for pooled axes, channel or time for the
+    others (named by ``names``, else from what the data is)."""
+    if names is not None:
+        if len(names) != ndim:
+            raise ParameterError(f"--axes-names: expected {ndim} names, got {len(names)}")
+        kinds = {"t": "time", "c": "channel"}
+        return [
+            {"name": n, "type": "space" if a in pooled else kinds.get(n, "channel")}
+            for a, n in enumerate(names)
+        ]
+    if image:
+        channel = [{"name": "c", "type": "channel"}] if ndim == 3 else []
+        return [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}, *channel]
+    space = ["z", "y", "x"][-len(pooled) :] if len(pooled) <= 3 else None
+    others = ndim - len(pooled)
+    if space is None or others > 2 or pooled != tuple(range(others, ndim)):
+        raise ParameterError(
+            f"an OME-Zarr image has up to 3 space axes after time and channel; this {ndim}-d "
+            f"array pooled over axes {pooled} needs --axes-names (like t,c,z,y,x) or a .tif or "
+            f"folder output"
+        )
+    lead = [{"name": "c", "type": "channel"}] if others == 1 else []
+    if others == 2:
+        lead = [{"name": "t", "type": "time"}, {"name": "c", "type": "channel"}]
+    return lead + [{"name": n, "type": "space"} for n in space]
+
+
+def _zarr_pyramid(
+    level0: _Input,
+    levels: list[Level],
+    geometries: list[PoolGeometry],
+    target: Path,
+    settings: Settings,
+    request: PyramidRequest,
+) -> None:
+    try:
+        import zarr
+    except ImportError:
+        raise MissingExtraError("an OME-Zarr pyramid (-o OUT.zarr)") from None
+    ndim = len(levels[0].shape)
+    pooled = geometries[0].axes if geometries else _default_pooled(ndim, level0.image)
+    order = _storage_order(ndim, level0.image)
+    axes = _axes(ndim, tuple(pooled), level0.image, request.axes_names)
+    with atomic_folder(target, settings.overwrite) as folder:
+        root = zarr.open_group(str(folder), mode="w", zarr_format=3)
+        stored: list[_StoredLevel] = []
+        for n, level in enumerate(levels):
+            # Pooled axes in square chunks; channels after them whole; axes before them 1.
+            chunks = [
+                request.chunks if a in pooled else (level.shape[a] if a > max(pooled) else 1)
+                for a in range(ndim)
+            ]
+            array = root.create_array(
+                str(n),
+                shape=tuple(level.shape[a] for a in order),
+                dtype=level.dtype,
+                chunks=tuple(max(1, min(chunks[a], level.shape[a])) for a in order),
+                dimension_names=[axes[a]["name"] for a in order],
+            )
+            stored.append(_StoredLevel(array, order))
+        first = pooled[0]
+        for lo, _, band in _copy_bands(level0.source, settings.memory_limit, first, request.chunks):
+            stored[0].write(first, lo, band)
+        for n, geometry in enumerate(geometries):
+            first = geometry.per_axis[0].axis
+            budget = settings.memory_limit
+            bands = pooled_bands(stored[n], geometry, settings.options, budget, request.chunks)
+            for lo, _, band in bands:
+                stored[n + 1].write(first, lo, band)
+        datasets = [
+            {
+                "path": str(n),
+                "coordinateTransformations": [
+                    {"type": "scale", "scale": [level.scale[a] for a in order]},
+                    {"type": "translation", "translation": [level.translation[a] for a in order]},
+                ],
+            }
+            for n, level in enumerate(levels)
+        ]
+        multiscale: dict[str, Any] = {
+            "name": Path(target).stem,
+            "axes": [axes[a] for a in order],
+            "datasets": datasets,
+            "type": f"max pooling (maxpool, op {settings.options.op})",
+        }
+        root.attrs["ome"] = {"version": "0.5", "multiscales": [multiscale]}
+
+
+def _default_pooled(ndim: int, image: bool) -> tuple[int, ...]:
+    return (0, 1) if image else tuple(range(max(0, ndim - 2), ndim))
+
+
+# --- pyramidal TIFF -------------------------------------------------------------------------
+
+
+def _tiff_pyramid(
+    level0: _Input,
+    levels: list[Level],
+    geometries: list[PoolGeometry],
+    target: Path,
+    settings: Settings,
+) -> list[str]:
+    import tifffile
+
+    from ..io.bands import _tiles
+    from ..io.tiffs import TILE, photometric_of
+
+    shape = levels[0].shape
+    if not level0.image and len(shape) != 2:
+        raise ParameterError(
+            f"a pyramidal TIFF holds images or 2-d arrays; got a {len(shape)}-d array {shape} "
+            f"(write .zarr or a folder)"
+        )
+    with (
+        LevelFiles(level0, geometries, target, settings) as sources,
+        atomic_write(target, settings.overwrite) as out,
+    ):
+        info = level0.image_info
+        samples = shape[2] if len(shape) == 3 else 1
+        photometric, extrasamples = photometric_of(samples, info)
+        compress = settings.compress_level
+        compressionargs = {"level": compress} if compress else None
+        metadata = {"axes": "YXS" if len(shape) == 3 else "YX"} if level0.image else None
+        notes: list[str] = []
+        with tifffile.TiffWriter(out, bigtiff=True, ome=level0.image) as writer:
+            for n, (level, source) in enumerate(zip(levels, sources)):
+                bands = _copy_bands(source, settings.memory_limit)
+                dtype = level.dtype
+                if info is not None and info.mode in MODE_DTYPES:  # averages back in its dtype
+                    dtype = np.dtype(MODE_DTYPES[info.mode])
+                    bands = fitted_bands(bands, info.mode, str(target), notes)
+                writer.write(
+                    _tiles(bands, level.shape, dtype),
+                    shape=level.shape,
+                    dtype=dtype,
+                    tile=(TILE, TILE),
+                    photometric=photometric,
+                    extrasamples=extrasamples or None,
+                    planarconfig="contig" if len(shape) == 3 else None,
+                    subifds=len(levels) - 1 if n == 0 else None,
+                    subfiletype=1 if n else 0,
+                    compression="zlib" if compress else None,
+                    compressionargs=compressionargs,
+                    metadata=metadata if n == 0 else None,
+                    software=False,
+                )
+    return list(dict.fromkeys(notes))
+
+
+class LevelFiles:
+    """Every level as a band source: level 0 the input, the others temporary ``.npy`` files
+    (in a temporary folder beside the target, removed at the end), each made from the one
+    before band by band."""
+
+    def __init__(
+        self, level0: _Input, geometries: list[PoolGeometry], target: Path, settings: Settings
+    ) -> None:
+        self.level0, self.geometries, self.settings = level0, geometries, settings
+        prefix = temporary_prefix(target)
+        self.folder = Path(tempfile.mkdtemp(prefix=prefix, suffix=SUFFIX, dir=target.parent))
+        self.sources: list[Source] = [level0.source]
+
+    def __enter__(self) -> list[Source]:
+        try:
+            for n, geometry in enumerate(self.geometries):
+                path = self.folder / f"level{n + 1}.npy"
+                dtype = result_dtype(self.sources[-1].dtype, self.settings.options.op)
+                options, budget = self.settings.options, self.settings.memory_limit
+                with path.open("wb") as out:
+                    bands = pooled_bands(self.sources[-1], geometry, options, budget)
+                    axis = geometry.per_axis[0].axis
+                    write_npy_bands(out, geometry.output_shape, dtype, axis, bands)
+                self.sources.append(NpySource(path))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self.sources
+
+    def __exit__(self, *exc: object) -> None:
+        for source in self.sources[1:]:
+            source.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# --- a folder of files ----------------------------------------------------------------------
+
+
+def _folder_pyramid(
+    level0: _Input,
+    levels: list[Level],
+    geometries: list[PoolGeometry],
+    target: Path,
+    settings: Settings,
+) -> list[str]:
+    """One file a level, ``level0.EXT`` ...: ``.npy`` written band by band; other formats
+    hold a level whole (within the budget). Returns notes (values rounded to fit images)."""
+    fmt = settings.fmt or ("npy" if level0.format == "zarr" else level0.format)
+    extension = DEFAULT_EXTENSION[fmt]
+    notes: list[str] = []
+    with (
+        LevelFiles(level0, geometries, target, settings) as sources,
+        atomic_folder(target, settings.overwrite) as folder,
+    ):
+        for n, (level, source) in enumerate(zip(levels, sources)):
+            path = folder / f"level{n}{extension}"
+            if fmt == "npy":
+                axis = geometries[0].axes[0] if geometries else 0
+                bands = _copy_bands(source, settings.memory_limit, axis)
+                with path.open("wb") as out:
+                    write_npy_bands(out, level.shape, level.dtype, axis, bands)
+                continue
+            need = 2 * math.prod(level.shape) * level.dtype.itemsize
+            hint = "; write the levels as .npy (-f npy) or .zarr"
+            check_fits(str(path), need, f"level {n} in memory", settings.memory_limit, hint)
+            array = source.read(0, 0, level.shape[0])
+            name = "image" if level0.image else "array"
+            doc = Document(path.name, fmt, {name: array}, image=level0.image_info)
+            written = io.write(path, doc, fmt=fmt, compress_level=settings.compress_level)
+            notes += written.notes
+    return list(dict.fromkeys(notes))

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import FileFormatError
+from . import png
 from .document import Document, ImageInfo
 from .formats import DEFAULT_MAX_PIXELS, IMAGE_FORMATS
 from .headers import ArrayInfo, FileInfo
@@ -291,6 +292,10 @@ def encode_image(
     """
     notes: list[str] = []
     fitted = [fit_frame(a, info.mode if info else None, fmt, name, notes) for a in arrays]
+    if fmt == "png" and png.can_write(fitted[0][1], len(fitted)):
+        icc = info.icc_profile if info is not None else None
+        png.write_png(stream, fitted[0][0], fitted[0][1], compress_level, icc)
+        return tuple(dict.fromkeys(notes))
     frames = [_to_image(array, mode) for array, mode in fitted]
     mode = frames[0].mode
     if mode not in WRITABLE[fmt]:
@@ -302,6 +307,8 @@ def encode_image(
     options: dict[str, Any] = {"format": IMAGE_FORMATS[fmt]}
     if fmt == "jpeg":
         options["quality"] = 95
+    if fmt == "png":
+        options["compress_level"] = png.DEFAULT_LEVEL if compress_level is None else compress_level
     if fmt == "webp":
         options.update(lossless=True, exact=True)  # exact: keep colour under alpha 0
     if info is not None and info.icc_profile and fmt in ("png", "jpeg", "tiff", "webp"):

@@ -406,3 +406,23 @@ def test_info_does_not_read_a_large_file(runner: CliRunner, tmp_path: Path) -> N
     assert "input_range" not in array  # not read: the range costs a full pass
     small = runner.invoke(cli, ["info", str(CLASSIC), "--json"])
     assert json.loads(small.stdout)["arrays"][0]["input_range"] == [0, 8]
+
+
+def test_running_out_of_memory_is_one_line_not_a_bug_report(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small allocations are made without asking the system first; when one fails anyway
+    # (another process took the memory), the user gets the way out, not "this is a bug".
+    from maxpool_cli.jobs import one_file
+
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(one_file, "pool_document", exhausted)
+    np.save(tmp_path / "x.npy", np.zeros((4, 4)))
+    result = runner.invoke(cli, ["run", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npy")])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Error: out of memory; a smaller --memory-limit pools .npy and TIFF files band by band"
+    ]
+    assert not (tmp_path / "y.npy").exists()

@@ -195,6 +195,7 @@ def test_image_too_large_for_memory_says_how_to_go_on(
     src = tmp_path / "wide.png"
     Image.fromarray(np.zeros((40, 50), dtype=np.uint8)).save(src)
     monkeypatch.setattr("maxpool_cli.io.memory.available_memory", lambda: 1000)
+    monkeypatch.setattr("maxpool_cli.io.memory.SMALL_BYTES", 0)  # asked even for a small one
     with pytest.raises(
         FileFormatError, match=r"a 50x40 image would need 23.4 KiB of memory, but only 1000 B"
     ):

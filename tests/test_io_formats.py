@@ -168,6 +168,31 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded, np.rot90(pixels, k=-1))
 
 
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("mode", ["L", "RGB", "P"])
+def test_every_exif_orientation_matches_pillows_transpose(
+    tmp_path: Path, orientation: int, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pillow's own exif_transpose is the oracle; strips of one row make the strip-wise copy
+    # into the turned array cross many strip borders.
+    from PIL import ImageOps
+
+    from maxpool_cli.io import images
+
+    monkeypatch.setattr(images, "STRIP_BYTES", 1)
+    pixels = RNG.integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels).convert(mode)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    src = tmp_path / "turned.png"
+    image.save(src, exif=exif)
+    with Image.open(src) as opened:
+        upright = ImageOps.exif_transpose(opened).convert("RGB" if mode == "P" else mode)
+    loaded = mio.read(src).single()
+    np.testing.assert_array_equal(loaded, np.asarray(upright))
+    assert loaded.flags.c_contiguous
+
+
 def test_palette_conversion_is_noted_and_transparency_kept(tmp_path: Path) -> None:
     rgba = np.zeros((4, 4, 4), dtype=np.uint8)
     rgba[:2, :2] = (255, 0, 0, 255)

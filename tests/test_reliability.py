@@ -242,6 +242,60 @@ def test_the_folder_is_synced_after_the_rename(
     assert synced == ["file", "folder"]  # the data, then the rename
 
 
+def test_a_batch_syncs_every_file_and_each_folder_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Per file, the data before its rename; the renames once per folder at the end: a
+    # folder sync per file cost a third of the time of a batch of small PNGs.
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    for name in ("a", "b", "c", "sub/d", "sub/e"):
+        np.save(src / f"{name}.npy", np.arange(16.0).reshape(4, 4))
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        synced.append(f"folder {Path(path).name}" if os.path.isdir(path) else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(atomic.os, "fsync", recording_fsync)
+    args = ["run", str(src), "-r", "-o", str(tmp_path / "out"), "-q", "-j", "1"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    files = [s for s in synced if s == "file"]
+    folders = sorted(s for s in synced if s.startswith("folder"))
+    assert len(files) == 1 + 5  # the batch's manifest, then the outputs
+    assert folders == ["folder out", "folder out", "folder sub"]  # the manifest's, then...
+    assert sorted(synced[-2:]) == ["folder out", "folder sub"]  # ...each folder once, last
+
+
+def test_a_batch_lists_its_output_folder_once_for_dead_writers_temporaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    host = socket.gethostname().replace(".", "_")
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    left = out / f".b.npy.{host}.{int(dead.stdout)}.xyz{atomic.SUFFIX}"
+    left.write_bytes(b"partial")  # a killed writer's, from an earlier run
+    listed: list[str] = []
+    real_scandir = os.scandir
+
+    def counting_scandir(path: object) -> object:
+        listed.append(os.fspath(path))  # type: ignore[arg-type]
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(atomic.os, "scandir", counting_scandir)
+    monkeypatch.setattr(atomic, "_seen_temporaries", {})
+    for name in "abcdef":
+        mio.save(out / f"{name}.npy", np.zeros(3))
+    assert listed == [str(out)]  # once, not once per file (a square in a folder of 10,000)
+    assert not left.exists()
+
+
 # --- 7. races -----------------------------------------------------------------------------------
 
 

@@ -65,7 +65,7 @@ def test_a_large_tiff_pooled_band_by_band_equals_in_memory(tmp_path: Path, targe
     out = tmp_path / target
     fmt = "npy" if target.endswith(".npy") else "tiff"
     options = PoolOptions(kernel=3, stride=2, padding=1)
-    geometry, notes = pool_file(src, out, options, 20_000, source_format="tiff", target_format=fmt)
+    geometry, _ = pool_file(src, out, options, 20_000, source_format="tiff", target_format=fmt)
     expected = pool(image, 3, 2, 1)
     assert geometry.output_shape == expected.shape
     np.testing.assert_array_equal(mio.load(out), expected)

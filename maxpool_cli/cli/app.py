@@ -107,6 +107,12 @@ class MaxpoolCommand(click.Command):
             raise _Failure(one_line(flag_words(str(e)))) from e
         except KeyboardInterrupt:
             raise _Interrupted("interrupted") from None
+        except MemoryError as e:
+            if debug:
+                traceback.print_exc()
+            raise _Failure(
+                "out of memory; a smaller --memory-limit pools .npy and TIFF files band by band"
+            ) from e
         except BrokenPipeError:
             # The reader went away (`maxpool run ... | head`): nothing left to say to it.
             sys.stderr.close()

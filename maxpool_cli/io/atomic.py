@@ -41,12 +41,16 @@ def is_alive(pid: int) -> bool:
 def remove_stale_temporaries(path: Path) -> list[Path]:
     """Remove the temporaries of ``path`` (files or folders) left by dead writers on this
     host; return what was removed. Another host's, or a live writer's, are left alone."""
-    removed: list[Path] = []
-    host = _host()
     try:
         candidates = list(path.parent.glob(f".{glob_escape(path.name)}.*{SUFFIX}"))
     except OSError:
-        return removed
+        return []
+    return _remove_dead(path, candidates)
+
+
+def _remove_dead(path: Path, candidates: list[Path]) -> list[Path]:
+    removed: list[Path] = []
+    host = _host()
     for candidate in candidates:
         parts = candidate.name[len(path.name) + 2 : -len(SUFFIX)].split(".")
         if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
@@ -60,6 +64,32 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
                 candidate.unlink()
             removed.append(candidate)
     return removed
+
+
+# Per folder, the temporaries it held when this process first wrote there. A batch writes
+# thousands of files into one folder: listing it for every file would cost the square.
+_seen_temporaries: dict[Path, list[str]] = {}
+
+
+def _remove_stale_once_listed(path: Path) -> None:
+    """:func:`remove_stale_temporaries`, from one listing of the folder per process (the
+    temporaries of writers that died before this process started)."""
+    folder = path.parent
+    names = _seen_temporaries.get(folder)
+    if names is None:
+        try:
+            with os.scandir(folder) as entries:
+                names = [
+                    e.name for e in entries if e.name.startswith(".") and e.name.endswith(SUFFIX)
+                ]
+        except OSError:
+            names = []
+        _seen_temporaries[folder] = names
+    prefix = f".{path.name}."
+    mine = [folder / name for name in names if name.startswith(prefix)]
+    if mine:
+        gone = {p.name for p in _remove_dead(path, mine)}
+        names[:] = [name for name in names if name not in gone]
 
 
 def glob_escape(name: str) -> str:
@@ -81,15 +111,20 @@ def fsync_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_write(path: Path, overwrite: bool = False) -> Iterator[BinaryIO]:
+def atomic_write(
+    path: Path, overwrite: bool = False, sync_folder: bool = True
+) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path`` that replaces it only if the block succeeds.
 
     Any exception (KeyboardInterrupt included) removes the temporary file and leaves an
     existing ``path`` untouched, so a failed write never leaves a partial file. Without
     ``overwrite``, a ``path`` that appears meanwhile is not clobbered (FileExistsError).
+    The file's data is always synced before the rename (a rename that survives a power cut
+    names a whole file); ``sync_folder=False`` leaves the folder's sync (the rename's own
+    durability) to the caller, who syncs it once after many files.
     """
     folder = path.parent
-    remove_stale_temporaries(path)
+    _remove_stale_once_listed(path)
     fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=SUFFIX, dir=folder)
     os.close(fd)  # reopened by name below, so that the file object knows its path
     tmp = Path(tmp_name)
@@ -106,7 +141,8 @@ def atomic_write(path: Path, overwrite: bool = False) -> Iterator[BinaryIO]:
             # link() fails if the target exists, so a file appearing meanwhile is not clobbered.
             os.link(tmp, path)
             tmp.unlink()
-        fsync_folder(folder)
+        if sync_folder:
+            fsync_folder(folder)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -169,9 +169,11 @@ def write(
     overwrite: bool = False,
     stdout: BinaryIO | None = None,
     compress_level: int | None = None,
+    sync_folder: bool = True,
 ) -> Written:
     """Write ``doc`` to a path (atomically: encoded straight into a temporary file beside
     it) or to ``"-"`` (standard output, once encoded whole: an error leaves nothing there).
+    ``sync_folder``: as in :func:`~maxpool_cli.io.atomic.atomic_write`.
 
     Raises
     ------
@@ -191,7 +193,7 @@ def write(
     if path.exists() and not overwrite:
         raise OutputExistsError(path)
     try:
-        with atomic_write(path, overwrite=overwrite) as f:
+        with atomic_write(path, overwrite, sync_folder) as f:
             notes = encode(doc, fmt, str(path), f, compress_level)
     except FileExistsError:
         raise OutputExistsError(path) from None

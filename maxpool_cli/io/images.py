@@ -52,6 +52,10 @@ ORIENT = {
     7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
     8: lambda a: np.rot90(a, 1),
 }
+# The inverse views: the upright array seen as the file stores it, to decode into.
+STORED = {**ORIENT, 6: ORIENT[8], 8: ORIENT[6]}
+# Rows copied out of Pillow at a time.
+STRIP_BYTES = 8 << 20
 
 
 @contextlib.contextmanager
@@ -238,21 +242,35 @@ def _timing(durations: list[object]) -> tuple[int, ...] | None:
 
 def _pixels(image: Image.Image, frame: _Frame, mode: str | None) -> np.ndarray:
     """The current frame as an array, upright (EXIF orientation): in ``mode`` when given,
-    else in its own mode (palette frames as RGBA, variants as their read mode)."""
+    else in its own mode (palette frames as RGBA, variants as their read mode).
+
+    The decoded frame is copied once, a strip of rows at a time, straight into the upright
+    array: the whole-frame conversions and copies (``convert``, ``tobytes``, a contiguous
+    turn) would each hold the image once more.
+    """
     image.load()
     if mode is None:
         mode = "RGBA" if frame.mode in ("P", "PA") else CONVERTED.get(frame.mode, frame.mode)
         if mode not in MODE_DTYPES:
             mode = "RGBA"  # an unusual mode among others: made alike below, or refused
-    current: Image.Image = image
-    if image.mode != mode and not image.mode.startswith("I;16"):
-        current = image.convert(mode)
-    pixels = np.asarray(current)
-    pixels = pixels.astype(MODE_DTYPES[mode], copy=False)  # native byte order for I;16B
-    if frame.orientation in ORIENT:
-        # One contiguous copy, so that pooling runs on its fast paths.
-        pixels = np.ascontiguousarray(ORIENT[frame.orientation](pixels))
+    width, height = image.size
+    first = _strip(image, 0, 1, mode)
+    channels = first.shape[2:]
+    upright = (height, width) if frame.orientation <= 4 else (width, height)
+    pixels = np.empty((*upright, *channels), MODE_DTYPES[mode])
+    stored = STORED[frame.orientation](pixels) if frame.orientation in STORED else pixels
+    rows = max(1, STRIP_BYTES // max(1, first.nbytes))
+    for top in range(0, height, rows):
+        stored[top : top + rows] = _strip(image, top, min(height, top + rows), mode)
     return pixels
+
+
+def _strip(image: Image.Image, top: int, bottom: int, mode: str) -> np.ndarray:
+    """Rows ``top:bottom`` of the decoded frame, in ``mode`` (16-bit variants keep theirs)."""
+    part = image.crop((0, top, image.size[0], bottom))  # keeps the palette and transparency
+    if part.mode != mode and not part.mode.startswith("I;16"):
+        part = part.convert(mode)
+    return np.asarray(part)
 
 
 def _alike(image: Image.Image, index: int, pixels: np.ndarray, mode: str) -> np.ndarray:

@@ -90,6 +90,10 @@ def physical_memory() -> int:
         return 8 * 2**30
 
 
+# Allocations this small are made without asking what memory is available.
+SMALL_BYTES = 16 * 2**20
+
+
 def total_memory() -> int:
     """The memory this process may ever use: physical memory, capped by its cgroup and its
     rlimits (the default budget is a quarter of it)."""
@@ -115,6 +119,8 @@ def default_budget() -> int:
 
 def check_fits(name: str, nbytes: int, what: str, limit: int | None = None, hint: str = "") -> None:
     """Refuse to allocate ``nbytes`` for ``what`` beyond the budget or what is available."""
+    if nbytes <= SMALL_BYTES and (limit is None or nbytes <= limit):
+        return  # asking the system costs a millisecond a file in a batch of small ones
     available = available_memory()
     if limit is not None and nbytes > limit and limit <= available:
         raise FileFormatError(

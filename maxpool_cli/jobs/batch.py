@@ -18,11 +18,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from ..errors import FileFormatError, MaxpoolError, OutputExistsError
+from ..io.atomic import fsync_folder
 from ..io.formats import DEFAULT_EXTENSION, from_extension
 from .one_file import ArrayReport, pool_to_file
 from .options import Settings
@@ -232,6 +233,25 @@ def run_tasks(
     leave no partial file either way.
     """
     outcomes: list[Outcome] = []
+    # Each output's data is synced before its rename; the renames are made durable once
+    # per folder at the end (or on the way out), not once per file.
+    settings = replace(settings, sync_folders=False)
+    try:
+        _run(tasks, settings, jobs, fail_fast, outcomes, on_outcome)
+    finally:
+        for folder in {Path(o.target).parent for o in outcomes if o.status == "done" and o.target}:
+            fsync_folder(folder)
+    return outcomes
+
+
+def _run(
+    tasks: list[Task],
+    settings: Settings,
+    jobs: int,
+    fail_fast: bool,
+    outcomes: list[Outcome],
+    on_outcome: Callable[[Outcome], None],
+) -> None:
     if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
             outcome = process(task, settings)
@@ -239,8 +259,8 @@ def run_tasks(
             on_outcome(outcome)
             if fail_fast and outcome.status == "failed":
                 break
-        return outcomes
-    per_worker = Settings(**{**settings.__dict__, "memory_limit": settings.memory_limit // jobs})
+        return
+    per_worker = replace(settings, memory_limit=settings.memory_limit // jobs)
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     pool = context.Pool(processes=jobs, initializer=_worker_init, initargs=(os.getpid(),))
     try:
@@ -261,7 +281,6 @@ def run_tasks(
     else:
         pool.close()
     pool.join()
-    return outcomes
 
 
 def prepare_output(folder: Path) -> None:

@@ -269,6 +269,7 @@ def pool_to_file(
             large.format,
             fmt,
             settings.compress_level,
+            settings.sync_folders,
         )
         out_dtype = str(result_dtype(large.dtype, settings.options.op))
         report = ArrayReport(
@@ -294,6 +295,7 @@ def pool_to_file(
         fmt=settings.fmt,
         overwrite=settings.overwrite,
         compress_level=settings.compress_level,
+        sync_folder=settings.sync_folders,
     )
     return FileReport(reports(pooled), (*pooled.notes, *written.notes))
 

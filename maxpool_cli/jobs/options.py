@@ -117,3 +117,5 @@ class Settings:
     max_pixels: int | None = None
     memory_limit: int = 2**30
     compress_level: int | None = None
+    # Sync an output's folder after its rename; a batch syncs each folder once, at its end.
+    sync_folders: bool = True

@@ -50,6 +50,7 @@ def pool_file(
     source_format: str = "npy",
     target_format: str = "npy",
     compress_level: int | None = None,
+    sync_folder: bool = True,
 ) -> tuple[PoolGeometry, tuple[str, ...]]:
     """Pool ``source`` into ``target`` band by band within a memory budget.
 
@@ -72,7 +73,7 @@ def pool_file(
         out_dtype = result_dtype(reader.dtype, options.op)
         bands = pooled_bands(reader, stored, options, memory_limit)
         notes: list[str] = []
-        with atomic_write(target, overwrite=overwrite) as out:
+        with atomic_write(target, overwrite, sync_folder) as out:
             if target_format == "npy":
                 axis = stored.per_axis[0].axis
                 write_npy_bands(out, stored.output_shape, out_dtype, axis, bands, fortran)

@@ -190,3 +190,14 @@ def test_axes_order_pairs_with_parameters() -> None:
     g = pool_geometry((10, 20), kernel=(5, 2), axes=(1, 0))
     assert g.kernel == (2, 5)  # axis 0 gets 2, axis 1 gets 5
     assert g.output_shape == (5, 4)
+
+
+@pytest.mark.parametrize("op", ["sum", "avg"])
+def test_an_infinite_pad_value_reaches_only_windows_over_padding(op: str) -> None:
+    # (Once inf * 0 = NaN spread into the windows with no padding at all.)
+    x = np.arange(16.0).reshape(4, 4)
+    got = pool(x, 3, stride=1, padding=1, op=op, pad_value=np.inf)
+    inner = [[45.0, 54.0], [81.0, 90.0]] if op == "sum" else [[5.0, 6.0], [9.0, 10.0]]
+    want = np.full((4, 4), np.inf)
+    want[1:3, 1:3] = inner
+    np.testing.assert_array_equal(got, want)

@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from maxpool_cli import ShapeError, pool, pool_geometry
+from maxpool_cli import ShapeError, adaptive_pool, pool, pool_geometry
 from maxpool_cli.engine import passes, reference_pool
+from maxpool_cli.engine.adaptive import adaptive_geometry
+from maxpool_cli.engine.reference import walk_adaptive
 
 DTYPES = [np.float64, np.float32, np.float16, np.uint8, np.int16, np.int64, np.uint64, np.bool_]
 
@@ -68,7 +70,8 @@ def cases(draw: st.DrawFn) -> tuple[np.ndarray, dict]:
     if params["op"] == "avg":
         params["count_pad"] = draw(st.booleans())
     if draw(st.integers(0, 4)) == 0:
-        params["pad_value"] = 1 if dtype.kind == "b" else draw(st.sampled_from([0, -3, 2]))
+        values = [0, -3, 2, np.inf, -np.inf] if dtype.kind == "f" else [0, -3, 2]
+        params["pad_value"] = 1 if dtype.kind == "b" else draw(st.sampled_from(values))
         if dtype.kind == "u":
             params["pad_value"] = abs(params["pad_value"])
     elif params["op"] in ("max", "min"):
@@ -91,8 +94,10 @@ def _fits(x: np.ndarray, params: dict) -> bool:
 def test_engine_equals_reference(band_bytes: int, case: tuple[np.ndarray, dict]) -> None:
     x, params = case
     assume(_fits(x, params))
+    before = x.copy()
     with mock.patch.object(passes, "BAND_BYTES", band_bytes):
         got = pool(x, **params)
+    np.testing.assert_array_equal(x, before)
     want = reference_pool(x, **params)
     if params.get("return_indices"):
         np.testing.assert_array_equal(got[1], want[1])
@@ -136,3 +141,31 @@ def test_max_is_at_least_every_cell_of_its_window(x: np.ndarray, k: int) -> None
         for dj in range(k):
             window = x[di : di + y.shape[0], dj : dj + y.shape[1]]
             assert (y >= window).all()
+
+
+@st.composite
+def adaptive_cases(draw: st.DrawFn) -> tuple[np.ndarray, dict]:
+    x, params = draw(cases())
+    axes = list(range(x.ndim))[-len(params["kernel"]) :]
+    sizes = [draw(st.integers(1, x.shape[a] + 2)) for a in axes]
+    return x, {"output_size": sizes, "axes": axes, "op": params["op"], "nan": params["nan"]}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=adaptive_cases())
+def test_adaptive_equals_reference(case: tuple[np.ndarray, dict]) -> None:
+    # Every op, mode included (not separable: each window's cells gathered), and NaN next
+    # to infinities with nan="ignore" (where a NaN must not win a tie against -inf).
+    x, params = case
+    before = x.copy()
+    got = adaptive_pool(x, **params)
+    np.testing.assert_array_equal(x, before)  # (a window's cells were once sorted in place)
+    geometry = adaptive_geometry(x.shape, params["output_size"], params["axes"])
+    want = np.empty(geometry.output_shape, dtype=got.dtype)
+    for step in walk_adaptive(x, geometry, params["op"], params["nan"]):
+        want[step.out_index] = step.value
+    if params["op"] in ("max", "min", "mode") or got.dtype.kind != "f":
+        np.testing.assert_array_equal(got, want)
+    else:
+        with np.errstate(invalid="ignore"):
+            np.testing.assert_allclose(got, want, rtol=1e-3 if got.dtype == np.float16 else 1e-6)

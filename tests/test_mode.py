@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from maxpool_cli import DTypeError, pool
+from maxpool_cli import DTypeError, adaptive_pool, pool
 from maxpool_cli.cli import cli
 from maxpool_cli.engine import mode, reference_pool
 from maxpool_cli.jobs.options import PoolOptions
@@ -114,3 +114,23 @@ def test_out_of_core_and_command_line(tmp_path: Path) -> None:
     assert "mode counts equal values, for integer or bool data" in refused.stderr
     hint = runner.invoke(cli, ["run", str(tmp_path / "labels.png"), "--op", "majority"])
     assert "did you mean 'mode'?" in hint.stderr
+
+
+def test_adaptive_mode_by_hand_leaves_the_input_alone() -> None:
+    x = np.array(
+        [
+            [9, 7, 1, 2, 3],
+            [4, 7, 5, 6, 8],
+            [10, 11, 7, 12, 13],
+            [2, 15, 16, 17, 18],
+            [19, 20, 21, 22, 23],
+        ]
+    )
+    before = x.copy()
+    # One window of 25 cells (sorted, not compared pairwise): 7 three times, 2 twice.
+    assert adaptive_pool(x, 1, op="mode").tolist() == [[7]]
+    np.testing.assert_array_equal(x, before)  # (its cells were once sorted in place)
+    # Windows of rows and columns 0-2 and 2-4: 7 three times; all once (the smallest, 1);
+    # all once (2); 7 once among values all larger.
+    assert adaptive_pool(x, 2, op="mode").tolist() == [[7, 1], [2, 7]]
+    np.testing.assert_array_equal(x, before)

@@ -8,6 +8,8 @@ pooling to size 1.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, overload
@@ -22,9 +24,12 @@ from .kernels import (
     PoolResult,
     check_choices,
     check_dtype,
+    check_op_dtype,
     result_dtype,
     sum_dtype,
 )
+from .mode import STACK_BYTES, mode_of_cells
+from .passes import along
 
 
 def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
@@ -142,16 +147,19 @@ def adaptive_pool(
     arr = np.asarray(x)
     check_dtype(arr)
     check_choices(op, nan, return_indices)
+    check_op_dtype(op, arr.dtype)
     pooled, sizes = _axes_and_sizes(arr.shape, output_size, axes)
+    if op == "mode":
+        return _adaptive_mode(arr, pooled, sizes)
     ignore_nan = nan == "ignore" and arr.dtype.kind == "f"
     values = arr
     flat = None
     place = 1
     # The innermost pooled axis first, so that ties go to the first cell in row-major order.
     for axis, out in sorted(zip(pooled, sizes), reverse=True):
-        values, flat = _adaptive_pass(
-            values, flat, axis, out, place, op, ignore_nan, return_indices
-        )
+        # A sum's NaN after the first pass is inf - inf, a result to keep, not a NaN to skip.
+        skip_nan = ignore_nan and (op in ("max", "min") or values is arr)
+        values, flat = _adaptive_pass(values, flat, axis, out, place, op, skip_nan, return_indices)
         place *= arr.shape[axis]
     if op == "avg":
         counts = np.ones((1,) * arr.ndim)
@@ -220,7 +228,8 @@ def _adaptive_pass(
         target = (slice(None),) * axis + (i,)
         if op not in ("max", "min"):
             clean = np.where(np.isnan(block), 0, block) if ignore_nan else block
-            values[target] = np.sum(clean, axis=axis, dtype=work)
+            with np.errstate(invalid="ignore"):  # inf + -inf is NaN, as PyTorch gives
+                values[target] = np.sum(clean, axis=axis, dtype=work)
             continue
         best = np.expand_dims(_best(block, axis, op, ignore_nan), axis)
         values[target] = np.take_along_axis(block, best, axis).squeeze(axis)
@@ -241,9 +250,12 @@ def _best(block: np.ndarray, axis: int, op: str, ignore_nan: bool) -> np.ndarray
     nans = np.isnan(block)
     filler = -np.inf if op == "max" else np.inf
     filled = np.where(nans, filler, block)
-    best = np.argmax(filled, axis) if op == "max" else np.argmin(filled, axis)
     if ignore_nan:
-        return np.where(nans.all(axis), 0, best)
+        # The first cell holding the best of the numbers: a NaN filled with -inf must not
+        # win a tie against a real -inf.
+        top = filled.max(axis, keepdims=True) if op == "max" else filled.min(axis, keepdims=True)
+        return np.argmax((filled == top) & ~nans, axis)  # all NaN: no True, the first cell
+    best = np.argmax(filled, axis) if op == "max" else np.argmin(filled, axis)
     size = block.shape[axis]
     last_nan = size - 1 - np.argmax(np.flip(nans, axis), axis)
     return np.where(nans.any(axis), last_nan, best)
@@ -254,3 +266,59 @@ def _nan_free_counts(arr: np.ndarray, pooled: list[int], sizes: list[int]) -> np
     for axis, out in sorted(zip(pooled, sizes), reverse=True):
         counts, _ = _adaptive_pass(counts, None, axis, out, 1, "sum", False, False)
     return counts
+
+
+def _adaptive_mode(arr: np.ndarray, pooled: list[int], sizes: list[int]) -> np.ndarray:
+    """The most frequent value of each window (ties to the smallest). Not separable: each
+    window's cells are gathered, a band of outputs along the first pooled axis at a time."""
+    windows = {
+        axis: np.array(adaptive_windows(arr.shape[axis], out)) for axis, out in zip(pooled, sizes)
+    }
+    shape = list(arr.shape)
+    for axis, out in zip(pooled, sizes):
+        shape[axis] = out
+    result = np.empty(shape, dtype=arr.dtype)
+    taps = math.prod(int((w[:, 1] - w[:, 0]).max()) for w in windows.values())
+    if math.prod(sizes) < taps:  # few large windows: fewer steps one window at a time
+        for index in itertools.product(*(range(len(w)) for w in windows.values())):
+            window = [slice(None)] * arr.ndim
+            place = [slice(None)] * arr.ndim
+            for (axis, w), i in zip(windows.items(), index):
+                window[axis] = slice(*w[i])
+                place[axis] = slice(i, i + 1)
+            # The window's cells stacked cell-first, over the other axes flattened.
+            cells = np.moveaxis(arr[tuple(window)], pooled, range(-len(pooled), 0))
+            others = cells.shape[: -len(pooled)]
+            stack = cells.reshape(math.prod(others), -1).T
+            held = mode_of_cells(stack, np.ones(stack.shape, dtype=np.bool_)).reshape(others)
+            result[tuple(place)] = np.expand_dims(held, tuple(pooled))
+        return result
+    first = pooled[0]
+    row = taps * (math.prod(shape) // shape[first]) * (arr.dtype.itemsize + 1)
+    rows = max(1, STACK_BYTES // max(1, row))
+    for lo in range(0, shape[first], rows):
+        band = {**windows, first: windows[first][lo : lo + rows]}
+        result[along(first, slice(lo, lo + rows))] = _mode_of_windows(arr, band)
+    return result
+
+
+def _mode_of_windows(arr: np.ndarray, windows: dict[int, np.ndarray]) -> np.ndarray:
+    """The mode of the windows given per pooled axis as ``[start, stop)`` rows."""
+    shape = list(arr.shape)
+    for axis, w in windows.items():
+        shape[axis] = len(w)
+    lengths = {axis: w[:, 1] - w[:, 0] for axis, w in windows.items()}
+    offsets = list(itertools.product(*(range(int(n.max())) for n in lengths.values())))
+    values = np.empty((len(offsets), *shape), dtype=arr.dtype)
+    valid = np.ones((len(offsets), *shape), dtype=np.bool_)
+    for t, offset in enumerate(offsets):
+        cells = arr
+        for (axis, w), j in zip(windows.items(), offset):
+            # Offset j of each window; past a shorter window's end it repeats its last cell,
+            # which does not count.
+            cells = np.take(cells, np.minimum(w[:, 0] + j, w[:, 1] - 1), axis=axis)
+            inside = [1] * arr.ndim
+            inside[axis] = len(w)
+            valid[t] &= (j < lengths[axis]).reshape(inside)
+        values[t] = cells
+    return mode_of_cells(values, valid)

@@ -570,7 +570,10 @@ def _sum_or_avg(
                 ndim, _band_counts(geom, real, lo, hi)
             )
         if pad is not None:
-            total = total + np.multiply(pad, pad_cells)
+            # Only where there is padding: an infinite pad value times no cells is no NaN.
+            held = np.zeros(np.shape(pad_cells), dtype=np.result_type(pad, pad_cells))
+            np.multiply(pad, pad_cells, out=held, where=pad_cells > 0)
+            total = total + held
         if op == "sum":
             if nan_counts is not None:  # all-NaN windows (padding holding a value is no NaN)
                 values = nan_counts[band] + (pad_cells if pad is not None else 0)

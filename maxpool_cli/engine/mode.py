@@ -37,7 +37,12 @@ def mode_pool(arr: np.ndarray, geom: PoolGeometry, pad: object = None) -> np.nda
 
 
 def _mode_of_band(arr: np.ndarray, geom: PoolGeometry, pad: object) -> np.ndarray:
-    values, valid = _window_cells(arr, geom, pad)
+    return mode_of_cells(*_window_cells(arr, geom, pad))
+
+
+def mode_of_cells(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The mode of every window from its cells stacked tap-first (``values[t]`` is tap
+    ``t`` of every window), counting only the ``valid`` ones; ties to the smallest."""
     if len(values) <= PAIRWISE_TAPS:
         return _mode_by_pairs(values, valid)
     return _mode_by_sorting(values, valid)
@@ -114,8 +119,9 @@ def _mode_by_sorting(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Each window's valid cells sorted; the longest run of equal values, the first (the
     smallest value) on ties."""
     taps = len(values)
-    # Windows first, cells last and contiguous: sorting along the last axis is fastest.
-    cells = np.ascontiguousarray(np.moveaxis(values, 0, -1))
+    # Windows first, cells last and contiguous: sorting along the last axis is fastest. A
+    # copy always: the cells may be a view of the caller's array, sorted below in place.
+    cells = np.moveaxis(values, 0, -1).copy(order="C")
     if valid.all():
         cells.sort(axis=-1)
         counted = None

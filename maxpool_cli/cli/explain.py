@@ -1,36 +1,97 @@
-"""``maxpool explain``: the lesson, every window of a small input step by step."""
+"""``maxpool explain``: the lesson: what pooling does, every window in turn, pictures of it,
+and the same call in PyTorch, TensorFlow or NumPy."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import click
 
+from ..errors import ParameterError
 from ..jobs.options import PoolOptions
 from .app import cli
-from .params import pooling_options
+from .params import INT_LIST, HintedChoice, pooling_options
+
+if TYPE_CHECKING:
+    import numpy as np
+
+CLASSIC = [[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]
+CODE_HINTS = {"pytorch": "torch", "tensorflow": "tf", "np": "numpy", "jax": "numpy"}
+
+
+class StepsType(click.ParamType):
+    """``N`` (at least 1) or ``all`` (as 0)."""
+
+    name = "N|all"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            return value
+        if str(value).lower() == "all":
+            return 0
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            self.fail(f"expected a number of steps (1 or more) or 'all'; got {value!r}", param, ctx)
+        return number
 
 
 @cli.command()
 @click.argument("source", metavar="[INPUT]", required=False, type=click.Path(allow_dash=True))
 @pooling_options
 @click.option(
-    "--max-steps",
-    type=click.IntRange(min=1),
-    default=36,
-    show_default=True,
-    help="Refuse to walk more windows than this.",
+    "--steps",
+    type=StepsType(),
+    default=None,
+    help="Walk this many windows (the first and last halves), or all.  [default: all up to "
+    "36, else the first and last 3]",
+)
+@click.option(
+    "--crop", type=INT_LIST, help="Walk a patch: ROW,COLUMN,HEIGHT,WIDTH (1-D: START,LENGTH)."
+)
+@click.option("--channel", type=click.IntRange(min=0), help="For a 3-D input: the channel to walk.")
+@click.option(
+    "--save",
+    type=click.Path(dir_okay=False),
+    help="Draw the steps: an animation (.gif), a contact sheet (.png) or a vector image (.svg).",
+)
+@click.option("--overwrite", is_flag=True, help="Replace the --save file if it exists.")
+@click.option(
+    "--code",
+    type=HintedChoice(["torch", "tf", "numpy"], CODE_HINTS),
+    help="Print only the same pooling as Python code for this library.",
 )
 @click.option("--key", help="The .npz member to walk.")
-def explain(source: str | None, options: PoolOptions, max_steps: int, key: str | None) -> None:
-    """Walk through pooling step by step: every window, its values, the result.
+def explain(
+    source: str | None,
+    options: PoolOptions,
+    steps: int | None,
+    crop: tuple[int, ...] | None,
+    channel: int | None,
+    save: str | None,
+    overwrite: bool,
+    code: str | None,
+    key: str | None,
+) -> None:
+    """Learn pooling: what it does, each window in turn, and the same call in a framework.
 
-    Without INPUT it uses the classic 4x4 example. Inputs must be 1-D or 2-D and small.
+    Without INPUT it uses the classic 4x4 example. The lesson says what the options do, works
+    out the output size, and walks the windows: each one's cells, its result, and the output
+    filling in. A large input shows its first and last windows (--steps N, or --crop a
+    patch); a 3-D one, the --channel picked. --save draws the steps; --code prints the same
+    pooling in PyTorch, TensorFlow or NumPy, and nothing else.
 
     \b
     Examples:
       maxpool explain
-      maxpool explain -k 2 -p 1 --op avg
+      maxpool explain -k 2 -s 2 -p 1 --op avg
       maxpool explain sample_data/classic_4x4.csv -k 3 -s 1 -p same
-      maxpool explain --output-size 3,3
+      maxpool explain sample_data/astronaut.png --channel 0 --crop 200,220,6,6 -k 2
+      maxpool explain -k 3 -s 2 -p 1 --save steps.gif
+      maxpool explain -k 3 -s 2 -p same --code torch
     """
     import numpy as np
 
@@ -38,12 +99,34 @@ def explain(source: str | None, options: PoolOptions, max_steps: int, key: str |
     from ..jobs.lesson import explanation
     from . import render, render_explain
 
+    options.check()
+    if code is not None and save is not None:
+        raise ParameterError("--code: prints the snippet alone; expected no --save with it")
     if source is None:
-        name = "the classic 4x4 example"
-        x = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
-        image = False
+        name, x, image = "the classic 4x4 example", np.array(CLASSIC), False
     else:
         doc = io.read(source, key=key)
         name, x, image = doc.name, doc.single(), doc.is_image
-    walk = explanation(name, x, options, image, max_steps)
-    render_explain.print_explanation(render.stdout_console(), name, x, walk, options)
+    if code is not None:
+        _print_code(code, name, x, options, image)
+        return
+    lesson = explanation(name, x, options, image, steps, crop, channel)
+    if save is not None:
+        from .pictures import save_lesson
+
+        written = save_lesson(Path(save), lesson, overwrite)
+        click.echo(f"{save}: {written}", err=True)
+    render_explain.print_explanation(render.stdout_console(), lesson)
+
+
+def _print_code(library: str, name: str, x: np.ndarray, options: PoolOptions, image: bool) -> None:
+    """The snippet alone on standard output: the same pooling of the whole input (--crop
+    and --channel only choose what the lesson walks)."""
+    from ..io.document import Document, ImageInfo
+    from ..jobs.one_file import plan
+    from ..jobs.snippets import snippet
+
+    info = ImageInfo(mode="RGB") if image else None
+    doc = Document(name, "png" if image else "npy", {"array": x}, image=info)
+    geometry = plan(doc, options)["array"]
+    click.echo(snippet(library, options, geometry, x.dtype), nl=False)

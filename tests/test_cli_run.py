@@ -232,3 +232,40 @@ def test_installed_entry_points(command: list[str]) -> None:
     done = subprocess.run([*command, "run", "missing.npy"], capture_output=True, text=True)
     assert done.returncode == 1
     assert done.stderr == "Error: missing.npy: cannot read: No such file or directory\n"
+
+
+def test_code_prints_a_snippet_that_computes_what_was_written(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    out = tmp_path / "small.png"
+    args = ["run", str(SAMPLE / "astronaut.png"), "-k", "3", "-s", "2", "-p", "same"]
+    result = runner.invoke(cli, [*args, "-o", str(out), "--code", "numpy"])
+    assert result.exit_code == 0, result.output
+    header, code = result.stdout.split("\n\n", 1)
+    assert header.startswith(f"{SAMPLE / 'astronaut.png'}: input (512, 512, 3) uint8")
+    from maxpool_cli import io as mio
+
+    scope: dict = {"x": mio.load(SAMPLE / "astronaut.png")}
+    exec(code, scope)  # the snippet, as a user pastes it
+    np.testing.assert_array_equal(scope["y"], mio.load(out))
+
+
+def test_code_goes_to_stderr_when_stdout_holds_the_data(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["run", str(CLASSIC), "-k", "2", "-o", "-", "--code", "torch"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes.startswith(b"\x93NUMPY")  # the .npy alone
+    assert "t = F.max_pool2d(t, kernel_size=2)\n" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--json"], "--code: prints Python beside the result; expected no --json"),
+        ([str(CLASSIC), "-o", "out/"], "--code: applies to a single input"),
+        (["--code", "pytorch"], "did you mean 'torch'?"),
+    ],
+)
+def test_code_refusals(runner: CliRunner, extra: list[str], says: str) -> None:
+    result = runner.invoke(cli, ["run", str(CLASSIC), "-k", "2", "--code", "torch", *extra])
+    assert result.exit_code == 2
+    assert says in result.stderr

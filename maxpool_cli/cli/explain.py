@@ -11,13 +11,12 @@ import click
 from ..errors import ParameterError
 from ..jobs.options import PoolOptions
 from .app import cli
-from .params import INT_LIST, HintedChoice, pooling_options
+from .params import CODE_CHOICE, INT_LIST, pooling_options
 
 if TYPE_CHECKING:
     import numpy as np
 
 CLASSIC = [[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]
-CODE_HINTS = {"pytorch": "torch", "tensorflow": "tf", "np": "numpy", "jax": "numpy"}
 
 
 class StepsType(click.ParamType):
@@ -61,7 +60,7 @@ class StepsType(click.ParamType):
 @click.option("--overwrite", is_flag=True, help="Replace the --save file if it exists.")
 @click.option(
     "--code",
-    type=HintedChoice(["torch", "tf", "numpy"], CODE_HINTS),
+    type=CODE_CHOICE,
     help="Print only the same pooling as Python code for this library.",
 )
 @click.option("--key", help="The .npz member to walk.")

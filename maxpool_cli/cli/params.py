@@ -97,6 +97,12 @@ class HintedChoice(click.Choice):
         return super().convert(value, param, ctx)
 
 
+# --code: the libraries a snippet is written for, and the names people try first.
+CODE_CHOICE = HintedChoice(
+    ["torch", "tf", "numpy"], {"pytorch": "torch", "tensorflow": "tf", "np": "numpy"}
+)
+
+
 INT_LIST = IntListType()
 PADDING = PaddingType()
 OP_HINTS = {

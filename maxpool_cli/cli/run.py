@@ -16,7 +16,7 @@ from ..io.formats import DEFAULT_EXTENSION, EXTENSIONS, FORMATS, asked_format
 from ..jobs.options import PoolOptions
 from . import streams
 from .app import STDIO, ExitStatus, cli, one_line
-from .params import pooling_options
+from .params import CODE_CHOICE, pooling_options
 
 if TYPE_CHECKING:
     from ..jobs.batch import Outcome
@@ -50,6 +50,11 @@ if TYPE_CHECKING:
     "input shape for 'maxpool unpool'.",
 )
 @click.option("--key", help="The .npz member to pool (default: every member).")
+@click.option(
+    "--code",
+    type=CODE_CHOICE,
+    help="Also print the same pooling as Python code for this library (one input).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (JSON Lines for several files).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.option(
@@ -90,6 +95,7 @@ def run(
     fmt: str | None,
     indices: str | None,
     key: str | None,
+    code: str | None,
     as_json: bool,
     quiet: bool,
     preview: bool | None,
@@ -114,6 +120,7 @@ def run(
     Examples:
       maxpool run sample_data/classic_4x4.npy -k 2
       maxpool run sample_data/astronaut.png -k 3 -s 2 -p same -o small.png
+      maxpool run sample_data/classic_4x4.npy -k 3 -s 2 -p same --code torch
       maxpool run sample_data -r --glob '*.png' -o pooled/ -k 2
       cat sample_data/mask.png | maxpool run - -k 4 -o - > mask_small.png
       maxpool run big.zarr -k 2 -o small.zarr --dask local -j 4
@@ -133,6 +140,8 @@ def run(
             raise ParameterError("several inputs or a folder: expected -o FOLDER for the outputs")
         if indices is not None:
             raise ParameterError("--indices: applies to a single input")
+        if code is not None:
+            raise ParameterError("--code: applies to a single input")
         if STDIO in sources:
             raise ParameterError("'-' (standard input) cannot be one of several inputs")
         if not into_folder and Path(output).suffix in EXTENSIONS:
@@ -141,6 +150,8 @@ def run(
         _run_batch(batch, settings, as_json, quiet)
         return
     source = sources[0]
+    if code is not None and as_json:
+        raise ParameterError("--code: prints Python beside the result; expected no --json")
     if output is not None and into_folder:
         output = str(_into_folder(source, Path(output), fmt))
     asked_format(output, fmt)  # conflicts are refused before any work
@@ -148,9 +159,11 @@ def run(
         raise ParameterError(f"--indices {indices}: indices are written as .npy or .npz")
     zarr = Path(source).suffix == ".zarr" or Path(output or "").suffix == ".zarr"
     if dask_address is not None or zarr:
-        _run_array_on_dask(source, output, settings, dask_address, jobs, as_json, quiet)
-        return
-    _run_one(source, output, indices, settings, as_json, quiet, preview)
+        arrays = _run_array_on_dask(source, output, settings, dask_address, jobs, as_json, quiet)
+    else:
+        arrays = _run_one(source, output, indices, settings, as_json, quiet, preview)
+    if code is not None:
+        _print_code(code, arrays, settings.options, to_stderr=output == STDIO)
 
 
 def _names_a_folder(output: str) -> bool:
@@ -167,6 +180,18 @@ def _into_folder(source: str, folder: Path, fmt: str | None) -> Path:
     if fmt is not None:
         name = str(Path(name).with_suffix(DEFAULT_EXTENSION[fmt]))
     return folder / name
+
+
+def _print_code(
+    library: str, arrays: list[ArrayReport], options: PoolOptions, to_stderr: bool
+) -> None:
+    """Each array's pooling as code for ``library`` (on stderr when stdout holds the data)."""
+    from ..jobs.snippets import snippet
+
+    for a in arrays:
+        text = snippet(library, options, a.geometry, a.input_dtype)
+        named = f"# {a.name}:\n{text}" if len(arrays) > 1 else text
+        click.echo("\n" + named, nl=False, err=to_stderr)
 
 
 def _print_reports(source: str, reports: list[ArrayReport], options: PoolOptions) -> None:
@@ -197,7 +222,7 @@ def _run_array_on_dask(
     jobs: int | None,
     as_json: bool,
     quiet: bool,
-) -> None:
+) -> list[ArrayReport]:
     """One large .npy or Zarr array, pooled as a Dask array into a .npy or Zarr output."""
     from ..jobs import on_dask
     from ..jobs.one_file import check_output
@@ -214,6 +239,7 @@ def _run_array_on_dask(
         click.echo(json.dumps(reports_record(source, output, settings.options.op, arrays)))
     elif not quiet:
         _print_reports(source, arrays, settings.options)
+    return arrays
 
 
 def _run_one(
@@ -224,7 +250,8 @@ def _run_one(
     as_json: bool,
     quiet: bool,
     preview: bool | None,
-) -> None:
+) -> list[ArrayReport]:
+    """One file pooled, printed or written; what each of its arrays went through."""
     from .. import io
     from ..jobs.one_file import (
         check_output,
@@ -278,7 +305,7 @@ def _run_one(
             click.echo(json.dumps(reports_record(source, output, options.op, report.arrays)))
         elif not quiet:
             _print_reports(source, report.arrays, options)
-        return
+        return report.arrays
     if source == STDIO and streams.is_terminal(sys.stdin):
         click.echo("maxpool: reading standard input (end it with Ctrl-D)...", err=True)
     doc = read_within_budget(source, settings, indices=indices is not None)
@@ -298,14 +325,14 @@ def _run_one(
         from .records import pooled_record
 
         click.echo(json.dumps(pooled_record(pooled, output, written, options.op)))
-        return
+        return reports(pooled)
     for note in (*pooled.notes, *(written.notes if written else ())):
         streams.note(note, doc.name)
     if quiet or output == STDIO:
-        return
+        return reports(pooled)
     if output is not None:
         _print_reports(doc.name, reports(pooled), options)
-        return
+        return reports(pooled)
     _warn_if_redirected_to_a_file(doc.name)
     if streams.is_terminal(sys.stdout):
         from . import render  # rich, for the terminal only
@@ -318,6 +345,7 @@ def _run_one(
         if preview and doc.is_image:
             streams.note("no preview without colour (standard output is not a terminal)", doc.name)
         _print_plain(pooled, options)
+    return reports(pooled)
 
 
 def _print_plain(pooled: object, options: PoolOptions) -> None:

@@ -15,6 +15,7 @@ the first failures in full; exits 1 if any failed.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import warnings
@@ -237,8 +238,11 @@ def run(snippet_text: str, x: np.ndarray) -> np.ndarray:
 
 
 def main() -> int:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 400
-    seed = int(sys.argv[2]) if len(sys.argv) > 2 else 2024
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("count", nargs="?", type=int, default=400, help="combinations to draw")
+    parser.add_argument("seed", nargs="?", type=int, default=2024, help="random seed")
+    args = parser.parse_args()
+    count, seed = args.count, args.seed
     import tensorflow as tf
     import torch
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,13 @@ SUFFIX = ".part"
 
 
 def _host() -> str:
-    return socket.gethostname().replace(".", "_") or "host"
+    if hasattr(os, "uname"):
+        name = os.uname().nodename  # what gethostname() gives, without importing socket
+    else:
+        import socket
+
+        name = socket.gethostname()
+    return name.replace(".", "_") or "host"
 
 
 def temporary_prefix(path: Path) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 import numpy as np
@@ -87,6 +86,8 @@ def _deflate(rows: np.ndarray, level: int) -> bytes:
 
     workers = min(len(starts), os.cpu_count() or 1)
     if workers > 1:
+        from concurrent.futures import ThreadPoolExecutor  # (not at start-up: 6 ms)
+
         with ThreadPoolExecutor(workers) as pool:
             blocks = list(pool.map(block, range(len(starts))))
     else:

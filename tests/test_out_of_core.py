@@ -136,3 +136,28 @@ def test_parse_size() -> None:
     assert parse_size("1.5G") == 3 * 2**29
     with pytest.raises(Exception, match=r"--memory-limit: expected a size like 256M"):
         parse_size("lots")
+
+
+def test_a_generous_budget_still_reads_in_bounded_bands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default budget is a quarter of the RAM: a 1 GiB .npy was once read as one band.
+    from maxpool_cli.io import bands
+    from maxpool_cli.jobs import out_of_core
+
+    monkeypatch.setattr(out_of_core, "BAND_BUDGET", 64 * 2**10)
+    read: list[int] = []
+    real_read = bands.NpySource.read
+
+    def recording_read(self: bands.NpySource, axis: int, start: int, stop: int) -> np.ndarray:
+        slab = real_read(self, axis, start, stop)
+        read.append(slab.nbytes)
+        return slab
+
+    monkeypatch.setattr(bands.NpySource, "read", recording_read)
+    x = np.random.default_rng(3).normal(size=(512, 256))  # 1 MiB
+    np.save(tmp_path / "x.npy", x)
+    pool_file(tmp_path / "x.npy", tmp_path / "y.npy", PoolOptions(kernel=2), memory_limit=2**30)
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), pool(x, 2))
+    assert len(read) > 16
+    assert max(read) <= 32 * 2**10  # half the band budget holds the input rows

@@ -254,3 +254,15 @@ def test_interrupted_batch_leaves_no_partial_file(tmp_path: Path) -> None:
     rerun = subprocess.run(command, capture_output=True, text=True, check=False)
     assert rerun.returncode == 0, rerun.stderr
     assert len(_outputs(out)) == 80
+
+
+def test_a_folder_with_nothing_to_pool_is_an_error_and_makes_no_output(tmp_path: Path) -> None:
+    src = tmp_path / "notes"
+    src.mkdir()
+    (src / "readme.md").write_text("no arrays here")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(src), "-o", str(out)])
+    assert result.exit_code == 1
+    assert f"{src}: no file to pool: expected files with one of the extensions" in result.stderr
+    assert "(-r goes into subfolders)" in result.stderr
+    assert not out.exists()

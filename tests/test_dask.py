@@ -269,3 +269,22 @@ def test_array_mode_on_a_full_disk_is_one_clean_error(
     finally:
         if full == "tmpfs":
             subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_level_inside_an_ome_zarr_store_is_an_array_not_a_folder_of_files(
+    tmp_path: Path,
+) -> None:
+    # (Once: a batch of no files, exit 0, and an empty "output folder" named lvl.zarr.)
+    image = np.random.default_rng(5).integers(0, 256, (64, 48, 3), dtype=np.uint8)
+    Image.fromarray(image).save(tmp_path / "rgb.png")
+    store = tmp_path / "rgb.ome.zarr"
+    runner = CliRunner()
+    args = ["pyramid", str(tmp_path / "rgb.png"), "-o", str(store), "--min-size", "8", "-q"]
+    made = runner.invoke(cli, args)
+    assert made.exit_code == 0, made.output
+    level = zarr.open_array(str(store / "1"))[:]
+    for source, expected in ((store / "1", level), (store, np.moveaxis(image, -1, 0))):
+        out = tmp_path / f"from_{source.name}.zarr"
+        result = runner.invoke(cli, ["run", str(source), "-k", "2", "-o", str(out), "-j", "1"])
+        assert result.exit_code == 0, result.output
+        np.testing.assert_array_equal(zarr.open_array(str(out))[:], pool(expected, 2))

@@ -169,7 +169,7 @@ def test_exif_orientation_is_applied(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
-@pytest.mark.parametrize("mode", ["L", "RGB", "P"])
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA", "I;16", "P"])
 def test_every_exif_orientation_matches_pillows_transpose(
     tmp_path: Path, orientation: int, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,7 +181,9 @@ def test_every_exif_orientation_matches_pillows_transpose(
 
     monkeypatch.setattr(images, "STRIP_BYTES", 1)
     pixels = RNG.integers(0, 256, (7, 5, 3), dtype=np.uint8)
-    image = Image.fromarray(pixels).convert(mode)
+    image = Image.fromarray(pixels).convert("RGBA" if mode == "RGBA" else "RGB").convert(mode)
+    if mode == "I;16":  # values above a byte, in both bytes
+        image = Image.fromarray(RNG.integers(0, 65536, (7, 5), dtype=np.uint16))
     exif = Image.Exif()
     exif[0x0112] = orientation
     src = tmp_path / "turned.png"

@@ -165,3 +165,70 @@ def test_a_4d_array_needs_axis_names_for_ome_zarr(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "needs --axes-names (like t,c,z,y,x)" in result.stderr
     assert not (tmp_path / "o.zarr").exists()
+
+
+def test_a_geotiffs_georeferencing_follows_every_level(tmp_path: Path) -> None:
+    keys = (1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, 1, 3072, 0, 1, 32633)
+    tags = [
+        (33550, 12, 3, (10.0, 10.0, 0.0), True),  # 10 m pixels
+        (33922, 12, 6, (0.0, 0.0, 0.0, 500000.0, 4000000.0, 0.0), True),
+        (34735, 3, len(keys), keys, True),
+    ]
+    dem = RNG.normal(size=(40, 24)).astype(np.float32)
+    src = tmp_path / "dem.tif"
+    tifffile.imwrite(src, dem, extratags=tags)
+    runner = CliRunner()
+    args = ["pyramid", str(src), "--min-size", "6", "-q"]
+    folder = runner.invoke(cli, [*args, "-o", str(tmp_path / "levels/")])
+    assert folder.exit_code == 0, folder.output
+    for n, size in enumerate((10.0, 20.0, 40.0)):  # each level file its own pixel size
+        georef = mio.read(tmp_path / "levels" / f"level{n}.tif").image.georef  # type: ignore[union-attr]
+        assert georef.geotransform() == (500000.0, size, 0.0, 4000000.0, 0.0, -size)
+        assert georef.value(34735) == keys  # the CRS
+    pyramid = runner.invoke(cli, [*args, "-o", str(tmp_path / "dem_pyramid.tif")])
+    assert pyramid.exit_code == 0, pyramid.output
+    georef = mio.read(tmp_path / "dem_pyramid.tif").image.georef  # type: ignore[union-attr]
+    assert georef.geotransform() == (500000.0, 10.0, 0.0, 4000000.0, 0.0, -10.0)  # level 0's
+    store = runner.invoke(cli, [*args, "-o", str(tmp_path / "dem.zarr")])
+    assert store.exit_code == 0, store.output
+    assert "the GeoTIFF georeferencing is not kept in OME-Zarr (write .tif)" in store.stderr
+
+
+def test_space_names_on_unpooled_axes_are_refused(tmp_path: Path) -> None:
+    # (Once z,y,x named a volume pooled over y and x only, its z written as a channel.)
+    np.save(tmp_path / "vol.npy", RNG.normal(size=(8, 16, 16)).astype(np.float32))
+    args = ["pyramid", str(tmp_path / "vol.npy"), "-o", str(tmp_path / "v.zarr")]
+    result = CliRunner().invoke(cli, [*args, "--axes-names", "z,y,x", "--min-size", "4"])
+    assert result.exit_code == 2
+    assert "--axes-names: z names axis 0 as space, but it is not pooled (pooled: 1, 2)" in (
+        result.stderr
+    )
+    assert not (tmp_path / "v.zarr").exists()
+
+
+def test_a_folder_of_levels_gets_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        result = CliRunner().invoke(
+            cli, ["pyramid", str(SAMPLE / "astronaut.png"), "-o", str(tmp_path / "levels/")]
+        )
+    finally:
+        os.umask(mask)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "levels").stat().st_mode & 0o777 == 0o755  # not mkdtemp's 0o700
+
+
+@pytest.mark.parametrize(("target", "dtype"), [("av.tif", "uint8"), ("av.zarr", "float64")])
+def test_levels_are_reported_in_the_dtype_they_are_written_in(
+    tmp_path: Path, target: str, dtype: str
+) -> None:
+    args = ["pyramid", str(SAMPLE / "astronaut.png"), "-o", str(tmp_path / target)]
+    result = CliRunner().invoke(cli, [*args, "--op", "avg", "--levels", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    levels = json.loads(result.stdout)["levels"]
+    assert [level["dtype"] for level in levels] == ["uint8", dtype, dtype]
+    if target.endswith(".tif"):
+        with tifffile.TiffFile(tmp_path / target) as written:
+            assert written.series[0].levels[2].dtype == np.uint8

@@ -73,9 +73,11 @@ def test_a_large_tiff_pooled_band_by_band_equals_in_memory(tmp_path: Path, targe
         with tifffile.TiffFile(out) as written:
             assert written.is_bigtiff
             assert written.pages[0].is_tiled
-        # The pooled raster starts one input pixel up and left (padding 1), pixels 20 m.
+        # Pixels of 20 m centred on their windows: window 0 covers input pixels -1..1
+        # (padding 1), centred at 0.5, so output pixel 0 starts half an input pixel (5 m) up
+        # and left of the input.
         georef = mio.read(out).image.georef  # type: ignore[union-attr]
-        assert georef.geotransform() == (499990.0, 20.0, 0.0, 4000010.0, 0.0, -20.0)
+        assert georef.geotransform() == (499995.0, 20.0, 0.0, 4000005.0, 0.0, -20.0)
 
 
 def test_a_large_tiff_on_the_command_line_streams_by_default(tmp_path: Path) -> None:
@@ -120,8 +122,10 @@ def test_geotiff_georeferencing_follows_the_pooling(tmp_path: Path, form: str) -
     assert result.exit_code == 0, result.stderr
     after = mio.read(out)
     np.testing.assert_array_equal(after.single(), pool(dem, 3, 4, (2, 0)))
-    # Output pixels are 4 input pixels wide; the first starts 2 rows above the input.
-    assert after.image.georef.geotransform() == (x0, 40.0, 0.0, y0 + 20.0, 0.0, -40.0)  # type: ignore[union-attr]
+    # Output pixels are 4 input pixels wide, centred on their 3-pixel windows: the first
+    # window covers rows -2..0 (centre -0.5) and columns 0..2 (centre 1.5), so the first
+    # output pixel starts 2.5 rows above and half a column left of the input.
+    assert after.image.georef.geotransform() == (x0 - 5.0, 40.0, 0.0, y0 + 25.0, 0.0, -40.0)  # type: ignore[union-attr]
     assert after.image.georef.value(34735) == before.value(34735)  # the CRS, kept
 
 

@@ -81,7 +81,7 @@ def pyramid(
     Examples:
       maxpool pyramid sample_data/astronaut.png -o astronaut.zarr --min-size 32
       maxpool pyramid labels.tif -o labels.zarr --op mode
-      maxpool pyramid volume.npy -o volume.zarr --axes-names z,y,x -k 2 --memory-limit 256M
+      maxpool pyramid volume.npy -o volume.zarr --axes 0,1,2 --axes-names z,y,x --memory-limit 256M
       maxpool pyramid photo.png -o levels/ --levels 4
     """
     from ..io.memory import default_budget

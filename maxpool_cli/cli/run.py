@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import click
 
 from ..errors import FileFormatError, OutputExistsError, ParameterError
-from ..io.formats import DEFAULT_EXTENSION, EXTENSIONS, FORMATS, asked_format
+from ..io.formats import DEFAULT_EXTENSION, EXTENSIONS, FORMATS, asked_format, is_zarr_store
 from ..jobs.options import PoolOptions
 from . import streams
 from .app import STDIO, ExitStatus, cli, one_line
@@ -134,7 +134,7 @@ def run(
     settings = Settings(options, fmt, overwrite, key, max_pixels, limit, compress_level)
     into_folder = output not in (None, STDIO) and _names_a_folder(output)
     # A Zarr store is a folder holding one array, not a folder of files.
-    many = len(sources) > 1 or any(Path(s).is_dir() and Path(s).suffix != ".zarr" for s in sources)
+    many = len(sources) > 1 or any(Path(s).is_dir() and not is_zarr_store(s) for s in sources)
     if many:
         if output is None or output == STDIO:
             raise ParameterError("several inputs or a folder: expected -o FOLDER for the outputs")
@@ -157,7 +157,7 @@ def run(
     asked_format(output, fmt)  # conflicts are refused before any work
     if asked_format(indices, None) not in (None, "npy", "npz"):
         raise ParameterError(f"--indices {indices}: indices are written as .npy or .npz")
-    zarr = Path(source).suffix == ".zarr" or Path(output or "").suffix == ".zarr"
+    zarr = is_zarr_store(source) or Path(output or "").suffix == ".zarr"
     if dask_address is not None or zarr:
         arrays = _run_array_on_dask(source, output, settings, dask_address, jobs, as_json, quiet)
     else:
@@ -170,7 +170,7 @@ def _names_a_folder(output: str) -> bool:
     """``-o DIR/`` (a trailing slash) or an existing folder (not a Zarr store) means "into
     this folder, keeping the name"."""
     path = Path(output)
-    return output.endswith(("/", os.sep)) or (path.is_dir() and path.suffix != ".zarr")
+    return output.endswith(("/", os.sep)) or (path.is_dir() and not is_zarr_store(path))
 
 
 def _into_folder(source: str, folder: Path, fmt: str | None) -> Path:
@@ -397,11 +397,6 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
     from . import render, render_batch
     from .records import outcome_record, summary_record
 
-    batch.prepare_output(request.output)
-    try:
-        manifest.check_and_record(request.output, settings)
-    except manifest.OptionsChangedError as e:
-        raise FileFormatError(_options_changed(e)) from e
     tasks, known = batch.discover(
         request.sources,
         request.output,
@@ -410,6 +405,18 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
         settings.fmt,
         settings.overwrite,
     )
+    if not tasks and not known:
+        narrowed = f" matching {', '.join(request.globs)}" if request.globs else ""
+        deeper = "" if request.recursive else " (-r goes into subfolders)"
+        raise FileFormatError(
+            f"{', '.join(request.sources)}: no file to pool: expected files{narrowed} with one "
+            f"of the extensions {', '.join(sorted(EXTENSIONS))}{deeper}"
+        )
+    batch.prepare_output(request.output)
+    try:
+        manifest.check_and_record(request.output, settings)
+    except manifest.OptionsChangedError as e:
+        raise FileFormatError(_options_changed(e)) from e
     errors = render.stderr_console()
     outcomes: list[Outcome] = []
     show_progress = errors.is_terminal and not (quiet or as_json)

@@ -160,6 +160,7 @@ def atomic_folder(path: Path, overwrite: bool = False) -> Iterator[Path]:
     remove_stale_temporaries(path)
     tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=SUFFIX, dir=path.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's folder is private (0700); an output's not
         yield tmp
         if path.exists():
             if not overwrite:

@@ -50,7 +50,7 @@ def read(
         stream = io.BytesIO(data)
         return _read_stream(stream, "<stdin>", len(data), None, None, key, max_pixels, memory_limit)
     path = Path(source)
-    if path.is_dir() and path.suffix == ".zarr":
+    if formats.is_zarr_store(path):
         from .arrays import read_zarr
 
         return Document(str(path), "zarr", {"array": read_zarr(path, str(path), memory_limit)})

@@ -57,6 +57,19 @@ def from_extension(path: Path) -> str | None:
     return EXTENSIONS.get(path.suffix.lower())
 
 
+# The files that make a folder a Zarr store (v3; v2 array or group).
+ZARR_MARKERS = ("zarr.json", ".zarray", ".zgroup")
+
+
+def is_zarr_store(path: str | Path) -> bool:
+    """Whether ``path`` is a Zarr store: a folder named ``.zarr``, or holding Zarr's metadata
+    (an array or level inside a store, ``image.zarr/0``), not a folder of files."""
+    path = Path(path)
+    if not path.is_dir():
+        return False
+    return path.suffix.lower() == ".zarr" or any((path / m).is_file() for m in ZARR_MARKERS)
+
+
 def asked_format(target: str | Path | None, asked: str | None) -> str | None:
     """The format an output's name and an explicit format ask for together (None: the
     input's), refusing an extension that is unknown or contradicts the format asked for.

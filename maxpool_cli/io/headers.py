@@ -75,7 +75,7 @@ def describe(
     """
     path = Path(source)
     name = str(source)
-    if path.is_dir() and path.suffix == ".zarr":
+    if formats.is_zarr_store(path):
         from .arrays import zarr_array, zarr_levels
 
         array = zarr_array(path, name)

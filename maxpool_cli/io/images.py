@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import struct
+import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -260,9 +261,42 @@ def _pixels(image: Image.Image, frame: _Frame, mode: str | None) -> np.ndarray:
     pixels = np.empty((*upright, *channels), MODE_DTYPES[mode])
     stored = STORED[frame.orientation](pixels) if frame.orientation in STORED else pixels
     rows = max(1, STRIP_BYTES // max(1, first.nbytes))
+    raw = image.mode == mode and mode in RAW_NATIVE
     for top in range(0, height, rows):
-        stored[top : top + rows] = _strip(image, top, min(height, top + rows), mode)
+        bottom = min(height, top + rows)
+        part = stored[top:bottom]
+        if raw and part.flags.c_contiguous:
+            _raw_rows(image, top, bottom, part.data.cast("B"))
+        else:
+            part[...] = _strip(image, top, bottom, mode)
     return pixels
+
+
+# Modes whose raw rows are the array's bytes as they are (16-bit: on little-endian hosts).
+RAW_NATIVE = {"L", "LA", "RGB", "RGBA", "CMYK", "I", "F"} | (
+    {"I;16"} if sys.byteorder == "little" else set()
+)
+
+
+def _raw_rows(image: Image.Image, top: int, bottom: int, out: memoryview) -> None:
+    """Rows ``top:bottom`` of the decoded frame, packed by Pillow's raw encoder straight
+    into ``out``: no cropped copy, no bytes object of the rows."""
+    width = image.size[0]
+    encoder = Image._getencoder(image.mode, "raw", image.mode)
+    try:
+        encoder.setimage(image.im, (0, top, width, bottom))
+        chunk = max(1 << 20, len(out) // max(1, bottom - top))  # at least a row (RawEncode.c)
+        filled = 0
+        while True:
+            _, status, data = encoder.encode(chunk)
+            out[filled : filled + len(data)] = data
+            filled += len(data)
+            if status:
+                break
+    finally:
+        encoder.cleanup()
+    if status < 0 or filled != len(out):
+        raise OSError(f"Pillow's raw encoder gave {filled} bytes of {len(out)} (status {status})")
 
 
 def _strip(image: Image.Image, top: int, bottom: int, mode: str) -> np.ndarray:

@@ -109,20 +109,22 @@ def _mode_for(array: np.ndarray, fmt: str, name: str) -> str:
         standard.update({("int32", 1): "I", ("float32", 1): "F", ("uint8", 2): "LA"})
         standard.update({("uint8", 3): "RGB", ("uint8", 4): "RGBA"})
         return standard.get((dtype.name, samples), f"{dtype.name}x{samples}")
+    # A TIFF holds any 2-D or 3-D array, so it is offered, except to a TIFF.
+    tiff = "" if fmt == "tiff" else ", or .tiff"
     channels = 1 if array.ndim == 2 else shape[-1] if array.ndim == 3 else None
     if channels is None or channels not in (1, 2, 3, 4):
         raise FileFormatError(
             f"{name}: a {shape} array cannot be an image; expected (H, W) or (H, W, 1|2|3|4) "
-            f"({hint}, or .tiff)"
+            f"({hint}{tiff if array.ndim in (2, 3) else ''})"
         )
     if dtype.kind == "f" and np.isnan(array).any():
         raise FileFormatError(
-            f"{name}: the array holds NaN, which no {fmt.upper()} can store ({hint}, or .tiff)"
+            f"{name}: the array holds NaN, which no {fmt.upper()} can store ({hint}{tiff})"
         )
     if channels != 1 and dtype != np.uint8:
         raise FileFormatError(
             f"{name}: a {shape} {dtype} array cannot be a {fmt.upper()} image; colour images "
-            f"are uint8 ({hint}, or .tiff)"
+            f"are uint8 ({hint}{tiff})"
         )
     if channels != 1:
         return {2: "LA", 3: "RGB", 4: "RGBA"}[channels]

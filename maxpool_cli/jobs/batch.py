@@ -24,7 +24,7 @@ from typing import Literal
 
 from ..errors import FileFormatError, MaxpoolError, OutputExistsError
 from ..io.atomic import fsync_folder
-from ..io.formats import DEFAULT_EXTENSION, from_extension
+from ..io.formats import DEFAULT_EXTENSION, from_extension, is_zarr_store
 from .one_file import ArrayReport, pool_to_file
 from .options import Settings
 
@@ -119,7 +119,7 @@ def find_inputs(
     missing: list[str] = []
     for raw in inputs:
         path = Path(raw)
-        if path.is_dir() and path.suffix != ".zarr":
+        if path.is_dir() and not is_zarr_store(path):
             prefix = Path(path.resolve().name) if len(inputs) > 1 else Path()
             for file in _walk(path, recursive, skip):
                 if from_extension(file) is None or not _matches(file.name, globs):

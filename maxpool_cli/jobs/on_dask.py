@@ -27,6 +27,7 @@ from ..errors import (
 from ..io.arrays import NpyLayout, read_layout
 from ..io.atomic import atomic_folder, atomic_write, remove_stale_temporaries
 from ..io.bands import NpySource
+from ..io.formats import is_zarr_store
 from .batch import Outcome, Task, process
 from .one_file import ArrayReport, geometry_kwargs
 from .options import Settings
@@ -125,8 +126,11 @@ def lazy_array(source: Path, chunk_bytes: int) -> Any:
     import dask.array as da
 
     if source.is_dir() or source.suffix == ".zarr":
+        from ..io.arrays import zarr_array
+
+        array = zarr_array(source, str(source))  # of an OME-Zarr image, its level 0
         try:
-            return da.from_zarr(str(source))
+            return da.from_zarr(array)
         except Exception as e:
             raise FileFormatError(f"{source}: cannot read as Zarr: {e}") from e
     layout = read_layout(source)
@@ -171,7 +175,7 @@ def pool_array(
     kwargs = options.for_pool()
     try:
         geometry = pool_geometry(x.shape, **geometry_kwargs(kwargs))
-        layout = read_layout(source) if source.suffix != ".zarr" else None
+        layout = None if is_zarr_store(source) else read_layout(source)
         by_bands = layout is not None and geometry.axes[0] == 0
         if layout is not None and by_bands:
             y = _bands_from_file(source, layout, geometry, options, chunk_bytes)

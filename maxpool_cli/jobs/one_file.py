@@ -157,14 +157,17 @@ def pool_document(doc: Document, options: PoolOptions, return_indices: bool = Fa
 
 def pooled_georef(georef: GeoRef, geometry: Geometry) -> GeoRef:
     """An image's georeferencing once pooled over its rows and columns: each output pixel a
-    stride of input pixels, starting where its window starts (adaptive: n / out pixels)."""
+    stride of input pixels, centred on its window's centre (as the levels of an OME-Zarr
+    pyramid are; a 3x3 window at stride 2 starts half a pixel before its centre stride);
+    adaptive: n / out pixels each."""
     if isinstance(geometry, AdaptiveGeometry):
         sizes = [
             geometry.input_shape[a] / out for a, out in zip(geometry.axes, geometry.output_size)
         ]
         return georef.pooled(sizes, (0, 0))
     rows, cols = geometry.per_axis[:2]
-    return georef.pooled((rows.stride, cols.stride), (-rows.pad_before, -cols.pad_before))
+    starts = [-g.pad_before + (g.span - g.stride) / 2 for g in (rows, cols)]
+    return georef.pooled((rows.stride, cols.stride), starts)
 
 
 def layout_notes(doc: Document, options: PoolOptions, geometries: dict[str, Geometry]) -> list[str]:

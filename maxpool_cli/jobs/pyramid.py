@@ -10,6 +10,7 @@ output appears whole at the end (a temporary folder or file, renamed).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 import tempfile
@@ -36,7 +37,7 @@ from ..io.document import Document, ImageInfo
 from ..io.formats import DEFAULT_EXTENSION, from_extension
 from ..io.memory import check_fits
 from ..io.modes import MODE_DTYPES
-from .one_file import large_file
+from .one_file import large_file, pooled_georef
 from .options import Settings
 from .out_of_core import fitted_bands, geometry_for, open_source, pooled_bands
 
@@ -145,10 +146,13 @@ def build_pyramid(
         )
         if kind == "zarr":
             _zarr_pyramid(level0, levels, geometries, target, settings, request)
+            if level0.image_info is not None and level0.image_info.georef is not None:
+                notes = ["the GeoTIFF georeferencing is not kept in OME-Zarr (write .tif)"]
         elif kind == "tiff":
             notes = _tiff_pyramid(level0, levels, geometries, target, settings)
         else:
             notes = _folder_pyramid(level0, levels, geometries, target, settings)
+        levels = _as_written(levels, level0, kind, settings)
     except (ShapeError, ParameterError, FileFormatError) as e:
         raise about_file(e, source) from e
     except FileExistsError:
@@ -158,6 +162,22 @@ def build_pyramid(
     finally:
         level0.close()
     return levels, notes
+
+
+def _as_written(levels: list[Level], level0: _Input, kind: str, settings: Settings) -> list[Level]:
+    """The levels with the dtype they are written in: an image's own in a TIFF or image
+    files (averages rounded), the pooled one in OME-Zarr and ``.npy``."""
+    info = level0.image_info
+    if info is None or info.mode not in MODE_DTYPES:
+        return levels
+    if kind == "zarr" or (kind == "folder" and _folder_format(level0, settings) == "npy"):
+        return levels
+    written = np.dtype(MODE_DTYPES[info.mode])
+    return [dataclasses.replace(level, dtype=written) for level in levels]
+
+
+def _folder_format(level0: _Input, settings: Settings) -> str:
+    return settings.fmt or ("npy" if level0.format == "zarr" else level0.format)
 
 
 def _target_kind(target: Path) -> str:
@@ -225,6 +245,12 @@ def _axes(
         if len(names) != ndim:
             raise ParameterError(f"--axes-names: expected {ndim} names, got {len(names)}")
         kinds = {"t": "time", "c": "channel"}
+        for a, n in enumerate(names):
+            if n in ("x", "y", "z") and a not in pooled:  # a space axis left unpooled
+                raise ParameterError(
+                    f"--axes-names: {n} names axis {a} as space, but it is not pooled (pooled: "
+                    f"{', '.join(map(str, pooled))}); pool it too (--axes) or name it c or t"
+                )
         return [
             {"name": n, "type": "space" if a in pooled else kinds.get(n, "channel")}
             for a, n in enumerate(names)
@@ -363,6 +389,8 @@ def _tiff_pyramid(
                     compression="zlib" if compress else None,
                     compressionargs=compressionargs,
                     metadata=metadata if n == 0 else None,
+                    # Level 0's georeferencing; readers scale it for the reduced levels.
+                    extratags=info.georef.extratags() if n == 0 and info and info.georef else None,
                     software=False,
                 )
     return list(dict.fromkeys(notes))
@@ -415,14 +443,19 @@ def _folder_pyramid(
 ) -> list[str]:
     """One file a level, ``level0.EXT`` ...: ``.npy`` written band by band; other formats
     hold a level whole (within the budget). Returns notes (values rounded to fit images)."""
-    fmt = settings.fmt or ("npy" if level0.format == "zarr" else level0.format)
+    fmt = _folder_format(level0, settings)
     extension = DEFAULT_EXTENSION[fmt]
     notes: list[str] = []
+    info = level0.image_info
     with (
         LevelFiles(level0, geometries, target, settings) as sources,
         atomic_folder(target, settings.overwrite) as folder,
     ):
         for n, (level, source) in enumerate(zip(levels, sources)):
+            if n and info is not None and info.georef is not None:  # each level its own
+                info = dataclasses.replace(
+                    info, georef=pooled_georef(info.georef, geometries[n - 1])
+                )
             path = folder / f"level{n}{extension}"
             if fmt == "npy":
                 axis = geometries[0].axes[0] if geometries else 0
@@ -435,7 +468,7 @@ def _folder_pyramid(
             check_fits(str(path), need, f"level {n} in memory", settings.memory_limit, hint)
             array = source.read(0, 0, level.shape[0])
             name = "image" if level0.image else "array"
-            doc = Document(path.name, fmt, {name: array}, image=level0.image_info)
+            doc = Document(path.name, fmt, {name: array}, image=info)
             written = io.write(path, doc, fmt=fmt, compress_level=settings.compress_level)
             notes += written.notes
     return list(dict.fromkeys(notes))

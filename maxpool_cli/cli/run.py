@@ -258,6 +258,7 @@ def _run_one(
         indices_document,
         large_file,
         pool_document,
+        pool_image_by_rows,
         pool_to_file,
         read_within_budget,
         reports,
@@ -295,8 +296,13 @@ def _run_one(
             f"{source}: larger than the memory limit, so it is pooled band by band into a "
             f"file: expected -o {into} (and no --indices or --output-size)"
         )
+    report = None
     if banded and output is not None:
         report = pool_to_file(source, output, settings, large)
+    elif output not in (None, STDIO) and indices is None and options.adaptive is None:
+        report = pool_image_by_rows(source, str(output), settings)  # large images only
+    if report is not None:
+        assert output is not None
         for note in report.notes:
             streams.note(note, source)
         if as_json:

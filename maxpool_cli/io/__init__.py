@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .document import Document, ImageInfo
-    from .files import STDIO, encode, load, output_format, read, save, write
+    from .files import STDIO, encode, load, open_image_rows, output_format, read, save, write
     from .headers import ArrayInfo, FileInfo, describe
 
 _LAZY = {
@@ -24,6 +24,7 @@ _LAZY = {
     "STDIO": ".files",
     "encode": ".files",
     "load": ".files",
+    "open_image_rows": ".files",
     "output_format": ".files",
     "read": ".files",
     "save": ".files",
@@ -39,6 +40,7 @@ __all__ = [
     "describe",
     "encode",
     "load",
+    "open_image_rows",
     "output_format",
     "read",
     "save",

@@ -13,7 +13,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from .arrays import read_csv, read_npy, read_npz, write_csv, write_npy, write_np
 from .atomic import atomic_write
 from .document import Document
 from .sizes import human
+
+if TYPE_CHECKING:
+    from .images import ImageRows
 
 STDIO = "-"
 
@@ -114,6 +117,33 @@ def _read_stream(
     from .images import read_image  # Pillow is imported only when an image is read
 
     return read_image(f, name, fmt, max_pixels, limit)
+
+
+def open_image_rows(
+    source: str | Path,
+    max_pixels: int | None = None,
+    memory_limit: int | None = None,
+    least_bytes: int = 0,
+) -> ImageRows | None:
+    """An image file, decoded, as a band source of its rows (close it; see
+    :class:`~maxpool_cli.io.images.ImageRows`); None, before anything is decoded, for other
+    files, several frames, pixels Pillow converts, or fewer than ``least_bytes``."""
+    path = Path(source)
+    fmt = formats.from_extension(path)
+    if str(source) == STDIO or fmt not in IMAGE_ROW_FORMATS or not path.is_file():
+        return None
+    try:
+        with path.open("rb") as f:
+            fmt = formats.recognise(f.read(16), fmt, str(path))
+    except OSError as e:
+        raise FileFormatError(f"{path}: cannot read: {e.strerror or e}") from e
+    from .images import open_rows  # Pillow is imported only when an image is read
+
+    return open_rows(path, fmt, max_pixels, memory_limit, least_bytes)
+
+
+# (As images.ROW_FORMATS, without importing Pillow to know it.)
+IMAGE_ROW_FORMATS = ("png", "jpeg", "bmp", "webp")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -60,8 +61,8 @@ STRIP_BYTES = 8 << 20
 
 
 @contextlib.contextmanager
-def _opened(f: BinaryIO, name: str, fmt: str, max_pixels: int | None) -> Iterator[Image.Image]:
-    """The image opened lazily (nothing decoded), every Pillow error one clear error."""
+def _errors(name: str, fmt: str, max_pixels: int | None) -> Iterator[None]:
+    """Every Pillow error, within, one clear error; the bomb limit set for Pillow."""
     limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
     previous = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = limit
@@ -69,8 +70,7 @@ def _opened(f: BinaryIO, name: str, fmt: str, max_pixels: int | None) -> Iterato
         with warnings.catch_warnings():
             # Over the limit is an error here, not a warning.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(f, formats=[IMAGE_FORMATS[fmt]]) as image:
-                yield image
+            yield
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise FileFormatError(_bomb_message(name, limit)) from None
     except UnidentifiedImageError:
@@ -79,6 +79,13 @@ def _opened(f: BinaryIO, name: str, fmt: str, max_pixels: int | None) -> Iterato
         raise FileFormatError(f"{name}: cannot decode the image: {e}") from e
     finally:
         Image.MAX_IMAGE_PIXELS = previous
+
+
+@contextlib.contextmanager
+def _opened(f: BinaryIO, name: str, fmt: str, max_pixels: int | None) -> Iterator[Image.Image]:
+    """The image opened lazily (nothing decoded), every Pillow error one clear error."""
+    with _errors(name, fmt, max_pixels), Image.open(f, formats=[IMAGE_FORMATS[fmt]]) as image:
+        yield image
 
 
 def _bomb_message(name: str, limit: int, what: str = "the image has") -> str:
@@ -388,3 +395,68 @@ def _to_image(array: np.ndarray, mode: str) -> Image.Image:
         height, width = array.shape[:2]
         return Image.frombytes("CMYK", (width, height), np.ascontiguousarray(array).tobytes())
     return Image.fromarray(np.ascontiguousarray(array))
+
+
+# Formats whose one-frame images may be pooled from Pillow's buffer band by band.
+ROW_FORMATS = ("png", "jpeg", "bmp", "webp")
+
+
+class ImageRows:
+    """A decoded one-frame image read a band of rows at a time (a band source): each band
+    is packed from Pillow's own buffer when asked for, so that the image is never held
+    twice (Pillow keeps RGB in 4 bytes a pixel: the array beside it was half as much again).
+    A turned image (EXIF orientation) is made upright whole first."""
+
+    def __init__(self, image: Image.Image, frame: _Frame, plan: _Plan, fmt: str) -> None:
+        self.image = image
+        self.format = fmt
+        self.shape = plan.shape
+        self.dtype = plan.dtype
+        self.info = ImageInfo(mode=plan.mode, icc_profile=image.info.get("icc_profile"))
+        self.upright = _pixels(image, frame, plan.mode) if frame.orientation != 1 else None
+
+    def read(self, axis: int, start: int, stop: int) -> np.ndarray:
+        if self.upright is not None or axis != 0:
+            whole = self.upright if self.upright is not None else self.read(0, 0, self.shape[0])
+            return whole[(slice(None),) * axis + (slice(start, stop),)]
+        rows = np.empty((stop - start, *self.shape[1:]), self.dtype)
+        _raw_rows(self.image, start, stop, rows.data.cast("B"))
+        return rows
+
+    def close(self) -> None:
+        self.upright = None
+        self.image.close()
+
+
+def open_rows(
+    path: Path,
+    fmt: str,
+    max_pixels: int | None = None,
+    limit: int | None = None,
+    least_bytes: int = 0,
+) -> ImageRows | None:
+    """The image file as :class:`ImageRows`, decoded (close it); None, before anything is
+    decoded, unless it is one frame of at least ``least_bytes`` whose pixels Pillow holds as
+    they are read (no palette or other conversion)."""
+    if fmt not in ROW_FORMATS:
+        return None
+    name = str(path)
+    with _errors(name, fmt, max_pixels):
+        image = Image.open(path, formats=[IMAGE_FORMATS[fmt]])
+        try:
+            width, height = image.size
+            count = _count(image, name, max_pixels)
+            mode = CONVERTED.get(image.mode, image.mode)
+            dtype = np.dtype(MODE_DTYPES.get(mode, np.uint8))
+            nbytes = width * height * CHANNELS.get(mode, 4) * dtype.itemsize
+            if count != 1 or image.mode != mode or mode not in RAW_NATIVE or nbytes < least_bytes:
+                image.close()
+                return None
+            check_fits(name, 4 * width * height, f"a {width}x{height} image", limit)
+            frame = _Frame.of(image)  # (a PNG's EXIF may follow its pixels: this decodes them)
+            plan = _plan(image, name, 1)
+            image.load()
+            return ImageRows(image, frame, plan, fmt)
+        except BaseException:
+            image.close()
+            raise

@@ -290,6 +290,10 @@ def pool_to_file(
             f"{source}: larger than the memory limit ({human(settings.memory_limit)}), so it is "
             f"pooled band by band, which writes {into} (no --output-size); got {fmt.upper()}"
         )
+    if settings.options.adaptive is None:
+        by_rows = pool_image_by_rows(source, target, settings)
+        if by_rows is not None:
+            return by_rows
     doc = read_within_budget(source, settings)
     pooled = pool_document(doc, settings.options)
     written = io.write(
@@ -301,6 +305,42 @@ def pool_to_file(
         sync_folder=settings.sync_folders,
     )
     return FileReport(reports(pooled), (*pooled.notes, *written.notes))
+
+
+def pool_image_by_rows(
+    source: str | Path, target: str | Path, settings: Settings
+) -> FileReport | None:
+    """A one-frame image whose pixels take more than :data:`STREAM_BYTES`, pooled band by
+    band from the decoded image itself, the pooled image written whole; None (nothing
+    decoded) for any other file."""
+    rows = io.open_image_rows(source, settings.max_pixels, settings.memory_limit, STREAM_BYTES)
+    if rows is None:
+        return None
+    options = settings.options
+    try:
+        geometry = out_of_core.geometry_for(rows.shape, options, image=True)
+        out_dtype = result_dtype(rows.dtype, options.op)
+        pooled = np.empty(geometry.output_shape, dtype=out_dtype)
+        check_fits(str(source), pooled.nbytes, "the pooled image", settings.memory_limit)
+        for lo, hi, band in out_of_core.pooled_bands(rows, geometry, options, WORKSPACE_BYTES):
+            pooled[lo:hi] = band
+    except MaxpoolError as e:
+        raise about_file(e, source) from e
+    finally:
+        rows.close()  # (the decoded image goes before the encoded one comes)
+    result = Document(str(source), rows.format, {"image": pooled}, image=rows.info)
+    written = io.write(
+        target,
+        result,
+        fmt=settings.fmt,
+        overwrite=settings.overwrite,
+        compress_level=settings.compress_level,
+        sync_folder=settings.sync_folders,
+    )
+    array = ArrayReport(
+        "image", rows.shape, str(rows.dtype), pooled.shape, str(out_dtype), geometry
+    )
+    return FileReport([array], written.notes)
 
 
 def _as_document(source: str | Path, large: Large | None) -> Document:

@@ -263,6 +263,7 @@ def _run_one(
         read_within_budget,
         reports,
         streams_into,
+        write_result,
     )
 
     options = settings.options
@@ -320,13 +321,7 @@ def _run_one(
         io.write(indices, indices_document(pooled), overwrite=settings.overwrite)
     written = None
     if output is not None:
-        written = io.write(
-            output,
-            pooled.result,
-            fmt=settings.fmt,
-            overwrite=settings.overwrite,
-            compress_level=settings.compress_level,
-        )
+        written = write_result(output, pooled.result, settings)
     if as_json:
         from .records import pooled_record
 

@@ -28,7 +28,7 @@ from ..engine import (
 )
 from ..errors import FileFormatError, MaxpoolError, ParameterError, about_file
 from ..io.document import Document
-from ..io.files import STDIO
+from ..io.files import STDIO, Written
 from ..io.formats import from_extension
 from ..io.geotiff import GeoRef
 from ..io.headers import FileInfo
@@ -296,15 +296,20 @@ def pool_to_file(
             return by_rows
     doc = read_within_budget(source, settings)
     pooled = pool_document(doc, settings.options)
-    written = io.write(
+    written = write_result(target, pooled.result, settings)
+    return FileReport(reports(pooled), (*pooled.notes, *written.notes))
+
+
+def write_result(target: str | Path, doc: Document, settings: Settings) -> Written:
+    """Write a pooled document as the settings say (format, overwrite, compression)."""
+    return io.write(
         target,
-        pooled.result,
+        doc,
         fmt=settings.fmt,
         overwrite=settings.overwrite,
         compress_level=settings.compress_level,
         sync_folder=settings.sync_folders,
     )
-    return FileReport(reports(pooled), (*pooled.notes, *written.notes))
 
 
 def pool_image_by_rows(
@@ -329,14 +334,7 @@ def pool_image_by_rows(
     finally:
         rows.close()  # (the decoded image goes before the encoded one comes)
     result = Document(str(source), rows.format, {"image": pooled}, image=rows.info)
-    written = io.write(
-        target,
-        result,
-        fmt=settings.fmt,
-        overwrite=settings.overwrite,
-        compress_level=settings.compress_level,
-        sync_folder=settings.sync_folders,
-    )
+    written = write_result(target, result, settings)
     array = ArrayReport(
         "image", rows.shape, str(rows.dtype), pooled.shape, str(out_dtype), geometry
     )

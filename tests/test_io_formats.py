@@ -368,3 +368,10 @@ def test_output_format_follows_extension_then_option_then_input(tmp_path: Path) 
     buffer = io.BytesIO()
     mio.write("-", doc, fmt="csv", stdout=buffer)
     assert buffer.getvalue() == b"1,1,2,4\n5,6,7,8\n3,2,1,0\n1,2,3,4\n"
+
+
+def test_a_one_channel_axis_dropped_into_an_image_is_noted(tmp_path: Path) -> None:
+    x = np.arange(24, dtype=np.uint16).reshape(4, 6, 1)
+    written = mio.write(tmp_path / "x.png", mio.Document("x", "npy", {"array": x}))
+    assert written.notes == ("a (4, 6, 1) array is written as a (4, 6) image",)
+    np.testing.assert_array_equal(mio.load(tmp_path / "x.png"), x[:, :, 0])

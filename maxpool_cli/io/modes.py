@@ -47,6 +47,8 @@ def fit_frame(
         if mode not in MODE_DTYPES:
             return array, mode  # (TIFF only: any dtype, kept exactly)
     if array.ndim == 3 and array.shape[2] == 1:
+        # An image has no length-1 channel axis to keep: say so, as the shape changes.
+        notes.append(f"a {array.shape} array is written as a {array.shape[:2]} image")
         array = array[:, :, 0]
     if fmt == "tiff" and CHANNELS[mode] == 1 and not _holds(array, mode) and _holds(array, "I"):
         # A one-channel TIFF can hold sums as 32-bit integers: no clipping, no refusal.

@@ -266,3 +266,9 @@ def test_a_folder_with_nothing_to_pool_is_an_error_and_makes_no_output(tmp_path:
     assert f"{src}: no file to pool: expected files with one of the extensions" in result.stderr
     assert "(-r goes into subfolders)" in result.stderr
     assert not out.exists()
+
+
+def test_info_on_a_folder_with_nothing_to_describe_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["info", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"{tmp_path}: no file to describe: expected files with one of the" in result.stderr

@@ -232,3 +232,22 @@ def test_levels_are_reported_in_the_dtype_they_are_written_in(
     if target.endswith(".tif"):
         with tifffile.TiffFile(tmp_path / target) as written:
             assert written.series[0].levels[2].dtype == np.uint8
+
+
+@pytest.mark.parametrize(("level", "codecs"), [(None, ["bytes", "zstd"]), (0, ["bytes"])])
+def test_compress_level_sets_the_zarr_chunks_codec(
+    tmp_path: Path, level: int | None, codecs: list[str]
+) -> None:
+    store = tmp_path / "astro.ome.zarr"
+    args = ["pyramid", str(SAMPLE / "astronaut.png"), "-o", str(store), "-q", "--levels", "2"]
+    extra = [] if level is None else ["--compress-level", str(level)]
+    result = CliRunner().invoke(cli, [*args, *extra])
+    assert result.exit_code == 0, result.output
+    group = zarr.open_group(str(store), mode="r")
+    OmeImage.from_zarr(group)
+    assert group.attrs["ome"]["multiscales"][0]["name"] == "astro"  # not "astro.ome"
+    for n in ("0", "1"):
+        meta = json.loads((store / n / "zarr.json").read_text())
+        assert [c["name"] for c in meta["codecs"]] == codecs
+    image = np.moveaxis(mio.load(SAMPLE / "astronaut.png"), -1, 0)
+    np.testing.assert_array_equal(group["1"][:], pool(image, 2))

@@ -242,6 +242,26 @@ def test_the_folder_is_synced_after_the_rename(
     assert synced == ["file", "folder"]  # the data, then the rename
 
 
+def test_a_folder_output_is_on_disk_before_it_takes_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Zarr store or a folder of levels: thousands of files, synced in one syncfs.
+    target = tmp_path / "store.zarr"
+    seen: list[tuple[list[str], bool]] = []
+    real = atomic.sync_tree
+
+    def recording(folder: Path) -> None:
+        real(folder)
+        seen.append((sorted(p.name for p in folder.rglob("*")), target.exists()))
+
+    monkeypatch.setattr(atomic, "sync_tree", recording)
+    with atomic.atomic_folder(target) as folder:
+        (folder / "0").mkdir()
+        (folder / "0" / "c").write_bytes(b"chunk")
+    assert seen == [(["0", "c"], False)]  # synced whole, and only then named
+    assert (target / "0" / "c").read_bytes() == b"chunk"
+
+
 def test_a_batch_syncs_every_file_and_each_folder_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,10 +54,12 @@ def info(
       maxpool info sample_data -r -k 2
       maxpool info sample_data/features.npz -k 2 --axes 1,2 --json
     """
-    from ..jobs.batch import find_inputs
+    from ..jobs.batch import find_inputs, nothing_found
 
     options.check()
     found, missing = find_inputs(sources, recursive, globs)
+    if not found and not missing:
+        raise nothing_found(sources, globs, recursive, "describe")
     failed = bool(missing)
     for raw in missing:
         click.echo(one_line(f"Error: {raw}: no such file or folder"), err=True)

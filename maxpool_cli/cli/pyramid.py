@@ -49,7 +49,11 @@ from .params import pyramid_pooling_options
 @click.option("--key", help="The .npz member to build the pyramid of.")
 @click.option("--max-pixels", type=click.IntRange(min=1), help="Raise the image size limit.")
 @click.option("--memory-limit", help="Memory the job may use, like 256M (default: a quarter).")
-@click.option("--compress-level", type=click.IntRange(0, 9), help="zlib level of TIFF/PNG.")
+@click.option(
+    "--compress-level",
+    type=click.IntRange(0, 9),
+    help="zstd level of OME-Zarr chunks, zlib level of TIFF and PNG (0: none).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the levels as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")

@@ -407,12 +407,7 @@ def _run_batch(request: BatchRequest, settings: Settings, as_json: bool, quiet: 
         settings.overwrite,
     )
     if not tasks and not known:
-        narrowed = f" matching {', '.join(request.globs)}" if request.globs else ""
-        deeper = "" if request.recursive else " (-r goes into subfolders)"
-        raise FileFormatError(
-            f"{', '.join(request.sources)}: no file to pool: expected files{narrowed} with one "
-            f"of the extensions {', '.join(sorted(EXTENSIONS))}{deeper}"
-        )
+        raise batch.nothing_found(request.sources, request.globs, request.recursive, "pool")
     batch.prepare_output(request.output)
     try:
         manifest.check_and_record(request.output, settings)

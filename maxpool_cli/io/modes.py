@@ -23,17 +23,22 @@ MODE_DTYPES = {
     "I;16": np.uint16,
     "I": np.int32,
     "F": np.float32,
+    # 16 bits a sample in colour (PNG, TIFF); not Pillow modes: Pillow keeps 8 bits of each.
+    "LA;16": np.uint16,
+    "RGB;16": np.uint16,
+    "RGBA;16": np.uint16,
 }
 # Modes each format can store as they are (anything else is refused, not silently changed).
 WRITABLE = {
-    "png": {"1", "L", "LA", "I;16", "RGB", "RGBA"},
+    "png": {"1", "L", "LA", "I;16", "RGB", "RGBA", "LA;16", "RGB;16", "RGBA;16"},
     "jpeg": {"L", "RGB", "CMYK"},
-    "tiff": {"1", "L", "LA", "I;16", "I", "F", "RGB", "RGBA", "CMYK"},
+    "tiff": {"1", "L", "LA", "I;16", "I", "F", "RGB", "RGBA", "CMYK", "LA;16", "RGB;16", "RGBA;16"},
     "bmp": {"1", "L", "RGB"},
     "gif": {"1", "L", "RGB", "RGBA"},
     "webp": {"L", "LA", "RGB", "RGBA"},
 }
 CHANNELS = {"1": 1, "L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "CMYK": 4, "I;16": 1, "I": 1, "F": 1}
+CHANNELS.update({"LA;16": 2, "RGB;16": 3, "RGBA;16": 4})
 
 
 def fit_frame(
@@ -123,13 +128,17 @@ def _mode_for(array: np.ndarray, fmt: str, name: str) -> str:
         raise FileFormatError(
             f"{name}: the array holds NaN, which no {fmt.upper()} can store ({hint}{tiff})"
         )
-    if channels != 1 and dtype != np.uint8:
+    colour = {2: "LA", 3: "RGB", 4: "RGBA"}.get(channels, "")
+    if colour and dtype == np.uint16 and fmt == "png":
+        return f"{colour};16"
+    if colour and dtype != np.uint8:
+        deep = ", or uint16 in .png" if dtype == np.uint16 else ""
         raise FileFormatError(
             f"{name}: a {shape} {dtype} array cannot be a {fmt.upper()} image; colour images "
-            f"are uint8 ({hint}{tiff})"
+            f"are uint8{deep} ({hint}{tiff})"
         )
-    if channels != 1:
-        return {2: "LA", 3: "RGB", 4: "RGBA"}[channels]
+    if colour:
+        return colour
     if dtype.kind == "b":
         return "1"
     if dtype == np.uint8:

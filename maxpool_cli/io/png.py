@@ -5,7 +5,8 @@ The rows are cut into blocks; each block is filtered and deflated in a thread of
 releases the GIL), ending on a byte boundary (a sync flush) so that the blocks join into one
 deflate stream, as pigz does; their Adler-32 checksums are combined. The pixels are exactly
 those given; only the file's bytes depend on the filter and level. Modes L, LA, RGB, RGBA
-(8 bits) and I;16 (16-bit grey); anything else is left to Pillow.
+(8 bits), I;16 (16-bit grey) and LA;16, RGB;16, RGBA;16 (16 bits a sample, which Pillow
+cannot write); anything else is left to Pillow.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 COLOUR_TYPES = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6, "I;16": 0}
+COLOUR_TYPES.update({"LA;16": 4, "RGB;16": 2, "RGBA;16": 6})  # (16 bits a sample)
 DEFAULT_LEVEL = 1  # fast, as OpenCV's default: a few per cent larger than zlib's default 6
 BLOCK_BYTES = 4 * 2**20  # rows are deflated in blocks of about this many bytes
 IDAT_BYTES = 2**20  # the stream is cut into IDAT chunks of this size
@@ -36,10 +38,11 @@ def write_png(
     level: int | None = None,
     icc_profile: bytes | None = None,
 ) -> None:
-    """``pixels`` (H, W) or (H, W, C) as a PNG of ``mode`` (see :data:`COLOUR_TYPES`)."""
+    """``pixels`` (H, W) or (H, W, C) as a PNG of ``mode`` (:data:`COLOUR_TYPES`; ``;16``:
+    16 bits a sample)."""
     level = DEFAULT_LEVEL if level is None else level
     height, width = pixels.shape[:2]
-    depth = 16 if mode == "I;16" else 8
+    depth = 16 if mode.endswith(";16") else 8
     data = pixels.astype(">u2") if depth == 16 else pixels
     rows = np.ascontiguousarray(data).view(np.uint8).reshape(height, -1)
     stream.write(SIGNATURE)

@@ -51,10 +51,13 @@ def _kind(page: Any) -> PageKind | None:
         return PageKind(names.get(dtype.name, f"{dtype.name}x1"), "minisblack")
     if photometric == "minisblack" and samples == 2 and alpha and dtype == np.uint8:
         return PageKind("LA", "minisblack", extra)
-    if photometric == "rgb" and samples == 3 and dtype == np.uint8:
-        return PageKind("RGB", "rgb")
-    if photometric == "rgb" and samples == 4 and alpha and dtype == np.uint8:
-        return PageKind("RGBA", "rgb", extra)
+    deep = {np.dtype(np.uint8): "", np.dtype(np.uint16): ";16"}.get(dtype)  # bits a sample
+    if photometric == "minisblack" and samples == 2 and alpha and deep == ";16":
+        return PageKind("LA;16", "minisblack", extra)
+    if photometric == "rgb" and samples == 3 and deep is not None:
+        return PageKind(f"RGB{deep}", "rgb")
+    if photometric == "rgb" and samples == 4 and alpha and deep is not None:
+        return PageKind(f"RGBA{deep}", "rgb", extra)
     if photometric == "separated" and samples == 4 and dtype == np.uint8:
         return PageKind("CMYK", "separated")
     if photometric in ("minisblack", "rgb") and dtype.kind in "biuf":
@@ -357,6 +360,6 @@ def photometric_of(samples: int, info: ImageInfo | None) -> tuple[str, tuple[str
     mode = info.mode if info else ""
     if mode == "CMYK":
         return "separated", ()
-    if mode in ("RGB", "RGBA") or (info is None and samples in (3, 4)):
+    if mode in ("RGB", "RGBA", "RGB;16", "RGBA;16") or (info is None and samples in (3, 4)):
         return "rgb", ("unassalpha",) if samples == 4 else ()
     return "minisblack", ("unassalpha",) * (samples - 1)

@@ -288,3 +288,59 @@ def test_a_level_inside_an_ome_zarr_store_is_an_array_not_a_folder_of_files(
         result = runner.invoke(cli, ["run", str(source), "-k", "2", "-o", str(out), "-j", "1"])
         assert result.exit_code == 0, result.output
         np.testing.assert_array_equal(zarr.open_array(str(out))[:], pool(expected, 2))
+
+
+@pytest.mark.parametrize(
+    ("options", "dtype"),
+    [
+        (["--axes", "1,2", "--axes-names", "c,y,x", "-k", "3", "-s", "2", "-p", "1"], np.float32),
+        (["--axes", "0,1,2", "--axes-names", "z,y,x", "--op", "mode"], np.int16),
+        (["--axes", "0,1,2", "--axes-names", "z,y,x", "--levels", "1"], np.float64),
+    ],
+    ids=["c-y-x-k3s2p1", "z-y-x-mode", "level-0-alone"],
+)
+def test_a_pyramid_on_the_cluster_equals_the_local_one(  # type: ignore[no-untyped-def]
+    client, tmp_path: Path, options: list[str], dtype: type
+) -> None:
+    x = RNG.normal(0, 3, (5, 150, 97)).astype(dtype)
+    np.save(tmp_path / "v.npy", x)
+    runner = CliRunner()
+    common = [*options, "--min-size", "2", "--chunks", "16", "-q"]
+    address = client.scheduler.address
+    for name, extra in (("local", []), ("dask", ["--dask", address, "--memory-limit", "1M"])):
+        args = ["pyramid", str(tmp_path / "v.npy"), "-o", str(tmp_path / f"{name}.zarr")]
+        result = runner.invoke(cli, [*args, *common, *extra])
+        assert result.exit_code == 0, result.stderr
+    local = zarr.open_group(str(tmp_path / "local.zarr"), mode="r")
+    on_dask = zarr.open_group(str(tmp_path / "dask.zarr"), mode="r")
+    multiscales = [g.attrs["ome"]["multiscales"][0] for g in (local, on_dask)]
+    assert [{**m, "name": ""} for m in multiscales[:1]] == [{**multiscales[1], "name": ""}]
+    keys = sorted(local.array_keys())
+    assert keys == sorted(on_dask.array_keys())
+    assert len(keys) == 1 if "--levels" in options else len(keys) >= 3
+    axes = tuple(int(a) for a in options[1].split(","))
+    kwargs = {"kernel": 3, "stride": 2, "padding": 1} if "-k" in options else {}
+    op = "mode" if "mode" in options else "max"
+    level = x
+    for key in keys:  # every level: the last one pooled
+        assert on_dask[key].chunks == local[key].chunks
+        np.testing.assert_array_equal(on_dask[key][:], local[key][:])
+        np.testing.assert_array_equal(on_dask[key][:], level)
+        level = pool(level, **kwargs, ceil_mode=True, op=op, axes=axes)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dask.zarr", "local.zarr", "v.npy"]
+
+
+def test_a_pyramid_on_dask_reads_arrays_and_writes_ome_zarr(tmp_path: Path) -> None:
+    Image.new("L", (8, 8)).save(tmp_path / "i.png")
+    np.save(tmp_path / "a.npy", np.zeros((8, 8), np.float32))
+    runner = CliRunner()
+    for source, target, message in [
+        ("i.png", "o.zarr", "--dask builds pyramids of .npy and Zarr arrays"),
+        ("a.npy", "o.tif", "--dask: builds OME-Zarr pyramids; expected -o OUT.zarr"),
+    ]:
+        args = ["pyramid", str(tmp_path / source), "-o", str(tmp_path / target)]
+        result = runner.invoke(cli, [*args, "--dask", "local", "-j", "1"])
+        assert result.exit_code in (1, 2)  # (2: a usage error, with the usage)
+        assert message in result.stderr.strip().splitlines()[-1]
+        assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy", "i.png"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -54,6 +55,19 @@ from .params import pyramid_pooling_options
     type=click.IntRange(0, 9),
     help="zstd level of OME-Zarr chunks, zlib level of TIFF and PNG (0: none).",
 )
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="local|tcp://HOST:PORT",
+    help="Compute the levels on Dask (a .npy or Zarr array into OUT.zarr): a local cluster of "
+    "-j workers, or a running scheduler.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Workers of --dask local (default: one per core).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the levels as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
@@ -70,6 +84,8 @@ def pyramid(
     max_pixels: int | None,
     memory_limit: str | None,
     compress_level: int | None,
+    dask_address: str | None,
+    jobs: int | None,
     overwrite: bool,
     as_json: bool,
     quiet: bool,
@@ -77,9 +93,9 @@ def pyramid(
     """Build a multi-resolution pyramid: level 0 is the input, each next level the previous
     one pooled (default -k 2, ceil mode on, so odd sizes keep their last row and column).
 
-    Each level is computed from the previous one band by band within --memory-limit, and
-    the output appears whole at the end. OME-Zarr levels carry their scale and translation
-    (the pooling geometry, exactly); --op mode keeps label maps labels.
+    Each level is computed from the previous one band by band within --memory-limit (or on
+    Dask with --dask), and the output appears whole at the end. OME-Zarr levels carry their
+    scale and translation (the pooling geometry, exactly); --op mode keeps label maps labels.
 
     \b
     Examples:
@@ -87,6 +103,7 @@ def pyramid(
       maxpool pyramid labels.tif -o labels.zarr --op mode
       maxpool pyramid volume.npy -o volume.zarr --axes 0,1,2 --axes-names z,y,x --memory-limit 256M
       maxpool pyramid photo.png -o levels/ --levels 4
+      maxpool pyramid big.npy -o big.zarr --axes 0,1 --axes-names y,x --dask local -j 4
     """
     from ..io.memory import default_budget
     from ..io.sizes import parse_size
@@ -97,7 +114,8 @@ def pyramid(
     limit = parse_size(memory_limit) if memory_limit else default_budget()
     settings = Settings(options, fmt, overwrite, key, max_pixels, limit, compress_level)
     names = tuple(n.strip() for n in axes_names.split(",")) if axes_names else None
-    request = PyramidRequest(levels, min_size, chunks, names)
+    workers = jobs or os.cpu_count() or 1
+    request = PyramidRequest(levels, min_size, chunks, names, dask_address, workers)
     target = Path(output)
     if target.exists() and not overwrite:
         from ..errors import OutputExistsError

@@ -239,20 +239,28 @@ def _write_zarr(client: Any, y: Any, target: Path, overwrite: bool) -> None:
     Every block's write is a task of its own, and all are waited for, failed or not, before
     the store is moved or removed: no late write recreates a removed temporary folder.
     """
-    import dask
     import zarr
 
     chunks = tuple(max(1, *c) for c in y.chunks)
-    if any(c[:-1] != (size,) * (len(c) - 1) for c, size in zip(y.chunks, chunks)):
-        y = y.rechunk(chunks)  # one block per Zarr chunk: no two tasks write one chunk
     with atomic_folder(target, overwrite) as temporary:
         zarr.create_array(str(temporary), shape=y.shape, chunks=chunks, dtype=y.dtype)
-        starts = [np.cumsum((0, *c[:-1])).tolist() for c in y.chunks]
-        writes = []
-        for index, block in np.ndenumerate(y.to_delayed()):
-            region = tuple(slice(s[i], s[i] + c[i]) for s, c, i in zip(starts, y.chunks, index))
-            writes.append(dask.delayed(_store_block)(block, str(temporary), region))
-        _all_done(client, client.compute(writes))
+        write_into_zarr(client, y, str(temporary), chunks)
+
+
+def write_into_zarr(client: Any, y: Any, path: str, chunks: tuple[int, ...]) -> None:
+    """Compute ``y`` into the Zarr array at ``path`` (of ``y``'s shape, chunked ``chunks``):
+    a task per block, each block one chunk or a run of whole chunks (no two tasks write one
+    chunk), all waited for, failed or not."""
+    import dask
+
+    if any(c[:-1] != (size,) * (len(c) - 1) for c, size in zip(y.chunks, chunks)):
+        y = y.rechunk(chunks)
+    starts = [np.cumsum((0, *c[:-1])).tolist() for c in y.chunks]
+    writes = []
+    for index, block in np.ndenumerate(y.to_delayed()):
+        region = tuple(slice(s[i], s[i] + c[i]) for s, c, i in zip(starts, y.chunks, index))
+        writes.append(dask.delayed(_store_block)(block, path, region))
+    _all_done(client, client.compute(writes))
 
 
 def _store_block(block: np.ndarray, path: str, region: tuple[slice, ...]) -> None:

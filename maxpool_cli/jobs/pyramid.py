@@ -63,6 +63,8 @@ class PyramidRequest:
     min_size: int = 64
     chunks: int = CHUNK
     axes_names: tuple[str, ...] | None = None
+    dask: str | None = None  # "local" or a scheduler's address: levels computed on Dask
+    workers: int = 1  # of a local Dask cluster
 
 
 def plan_levels(
@@ -128,8 +130,39 @@ class _Input:
         self.image_info = doc.image
         self.format = doc.format
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.source.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.source.dtype
+
     def close(self) -> None:
         self.source.close()
+
+
+class _DaskInput:
+    """Level 0 on Dask: a ``.npy`` or Zarr array, read chunk by chunk by the workers."""
+
+    image = False
+    image_info: ImageInfo | None = None
+
+    def __init__(self, source: str, settings: Settings, request: PyramidRequest) -> None:
+        from . import on_dask
+
+        self.path = Path(source)
+        self.chunk_bytes = max(1 << 20, settings.memory_limit // (4 * request.workers))
+        try:
+            self.array = on_dask.lazy_array(Path(source), self.chunk_bytes)
+        except FileFormatError as e:
+            raise FileFormatError(f"{e} (--dask builds pyramids of .npy and Zarr arrays)") from e
+        self.shape: tuple[int, ...] = tuple(self.array.shape)
+        self.dtype = np.dtype(self.array.dtype)
+        self.format = "npy" if Path(source).suffix == ".npy" else "zarr"
+
+    def close(self) -> None:
+        pass
 
 
 def build_pyramid(
@@ -138,20 +171,25 @@ def build_pyramid(
     """Build the pyramid of ``source`` into ``target`` (``.zarr``, ``.tif`` or a folder);
     return its levels, and notes (values rounded to fit an image's dtype)."""
     kind = _target_kind(target)
-    level0 = _Input(source, settings)
+    if request.dask is not None and kind != "zarr":
+        raise ParameterError(
+            f"--dask: builds OME-Zarr pyramids; expected -o OUT.zarr, got {target}"
+        )
+    level0 = (
+        _Input(source, settings) if request.dask is None else _DaskInput(source, settings, request)
+    )
     notes: list[str] = []
     try:
         levels, geometries = plan_levels(
-            level0.source.shape, level0.source.dtype, settings, level0.image, request
+            level0.shape, level0.dtype, settings, level0.image, request
         )
         if kind == "zarr":
             _zarr_pyramid(level0, levels, geometries, target, settings, request)
             if level0.image_info is not None and level0.image_info.georef is not None:
                 notes = ["the GeoTIFF georeferencing is not kept in OME-Zarr (write .tif)"]
-        elif kind == "tiff":
-            notes = _tiff_pyramid(level0, levels, geometries, target, settings)
-        else:
-            notes = _folder_pyramid(level0, levels, geometries, target, settings)
+        elif isinstance(level0, _Input):  # (--dask writes OME-Zarr only)
+            write = _tiff_pyramid if kind == "tiff" else _folder_pyramid
+            notes = write(level0, levels, geometries, target, settings)
         levels = _as_written(levels, level0, kind, settings)
     except (ShapeError, ParameterError, FileFormatError) as e:
         raise about_file(e, source) from e
@@ -164,7 +202,9 @@ def build_pyramid(
     return levels, notes
 
 
-def _as_written(levels: list[Level], level0: _Input, kind: str, settings: Settings) -> list[Level]:
+def _as_written(
+    levels: list[Level], level0: _Input | _DaskInput, kind: str, settings: Settings
+) -> list[Level]:
     """The levels with the dtype they are written in: an image's own in a TIFF or image
     files (averages rounded), the pooled one in OME-Zarr and ``.npy``."""
     info = level0.image_info
@@ -176,7 +216,7 @@ def _as_written(levels: list[Level], level0: _Input, kind: str, settings: Settin
     return [dataclasses.replace(level, dtype=written) for level in levels]
 
 
-def _folder_format(level0: _Input, settings: Settings) -> str:
+def _folder_format(level0: _Input | _DaskInput, settings: Settings) -> str:
     return settings.fmt or ("npy" if level0.format == "zarr" else level0.format)
 
 
@@ -273,7 +313,7 @@ def _axes(
 
 
 def _zarr_pyramid(
-    level0: _Input,
+    level0: _Input | _DaskInput,
     levels: list[Level],
     geometries: list[PoolGeometry],
     target: Path,
@@ -285,7 +325,7 @@ def _zarr_pyramid(
     except ImportError:
         raise MissingExtraError("an OME-Zarr pyramid (-o OUT.zarr)") from None
     ndim = len(levels[0].shape)
-    pooled = geometries[0].axes if geometries else _default_pooled(ndim, level0.image)
+    pooled = geometries[0].axes if geometries else _pooled_axes(ndim, level0.image, settings)
     order = _storage_order(ndim, level0.image)
     axes = _axes(ndim, tuple(pooled), level0.image, request.axes_names)
     with atomic_folder(target, settings.overwrite) as folder:
@@ -306,15 +346,10 @@ def _zarr_pyramid(
                 compressors=_zarr_compressors(settings.compress_level),
             )
             stored.append(_StoredLevel(array, order))
-        first = pooled[0]
-        for lo, _, band in _copy_bands(level0.source, settings.memory_limit, first, request.chunks):
-            stored[0].write(first, lo, band)
-        for n, geometry in enumerate(geometries):
-            first = geometry.per_axis[0].axis
-            budget = settings.memory_limit
-            bands = pooled_bands(stored[n], geometry, settings.options, budget, request.chunks)
-            for lo, _, band in bands:
-                stored[n + 1].write(first, lo, band)
+        if isinstance(level0, _DaskInput):
+            _fill_on_dask(level0, stored, geometries, folder, settings, request)
+        else:
+            _fill(level0, stored, geometries, settings, request, pooled[0])
         datasets = [
             {
                 "path": str(n),
@@ -334,6 +369,75 @@ def _zarr_pyramid(
         root.attrs["ome"] = {"version": "0.5", "multiscales": [multiscale]}
 
 
+def _fill(
+    level0: _Input,
+    stored: list[_StoredLevel],
+    geometries: list[PoolGeometry],
+    settings: Settings,
+    request: PyramidRequest,
+    first: int,
+) -> None:
+    """Level 0 copied and each next level pooled from the one stored before, band by band."""
+    budget = settings.memory_limit
+    for lo, _, band in _copy_bands(level0.source, budget, first, request.chunks):
+        stored[0].write(first, lo, band)
+    for n, geometry in enumerate(geometries):
+        first = geometry.per_axis[0].axis
+        bands = pooled_bands(stored[n], geometry, settings.options, budget, request.chunks)
+        for lo, _, band in bands:
+            stored[n + 1].write(first, lo, band)
+
+
+def _fill_on_dask(
+    level0: _DaskInput,
+    stored: list[_StoredLevel],
+    geometries: list[PoolGeometry],
+    folder: Path,
+    settings: Settings,
+    request: PyramidRequest,
+) -> None:
+    """The levels computed on Dask, each pooled from the one written before (read back
+    from the store: nothing computed twice), a task per run of whole chunks."""
+    import dask.array as da
+
+    from ..dask import pool as dask_pool
+    from . import on_dask
+
+    kwargs = settings.options.for_pool()
+    assert request.dask is not None
+    with on_dask.client_for(request.dask, request.workers) as client:
+        blocks = [_blocks(target.array, level0.chunk_bytes) for target in stored]
+        level = level0.array
+        if stored[0].order == tuple(range(len(blocks[0]))) and level0.format == "npy":
+            # Read in the bands it is written in: no rechunking, which holds many at once.
+            band = math.prod(blocks[0]) * level0.dtype.itemsize
+            level = on_dask.lazy_array(level0.path, band) if level0.shape[0] else level
+        for n, target in enumerate(stored):
+            if n:
+                previous = da.from_zarr(str(folder / str(n - 1)), chunks=blocks[n - 1])
+                options = {**kwargs, "axes": geometries[n - 1].axes}
+                level = dask_pool(previous.transpose(stored[n - 1].inverse), **options)
+            path = str(folder / str(n))
+            on_dask.write_into_zarr(client, level.transpose(target.order), path, blocks[n])
+
+
+def _blocks(array: Any, block_bytes: int) -> tuple[int, ...]:
+    """Blocks of whole chunks of a Zarr ``array``, about ``block_bytes`` each, grown from the
+    last axis; an inner axis whole where that stays under 4x the size, so that blocks are
+    bands of whole rows, as a ``.npy`` is read (no rechunking, which holds many at once)."""
+    blocks = list(array.chunks)
+    for axis in reversed(range(len(blocks))):
+        chunk, whole = blocks[axis], array.shape[axis]
+        per_chunk = math.prod(blocks) * array.dtype.itemsize  # a block one chunk long here
+        count = max(1, block_bytes // per_chunk)
+        if axis and per_chunk * math.ceil(whole / chunk) <= 4 * block_bytes:
+            count = math.ceil(whole / chunk)
+        blocks[axis] = min(whole, chunk * count)
+        if blocks[axis] < whole:
+            break
+    return tuple(blocks)
+
+
 def _zarr_compressors(level: int | None) -> Any:
     """Zarr's default (zstd) without a level; none at 0 (the fastest to write, 1.6x on a
     float32 volume); zstd at that level otherwise."""
@@ -346,8 +450,12 @@ def _zarr_compressors(level: int | None) -> Any:
     return ZstdCodec(level=level)
 
 
-def _default_pooled(ndim: int, image: bool) -> tuple[int, ...]:
-    return (0, 1) if image else tuple(range(max(0, ndim - 2), ndim))
+def _pooled_axes(ndim: int, image: bool, settings: Settings) -> tuple[int, ...]:
+    """The axes the options pool (for a pyramid of level 0 alone, with no geometry)."""
+    axes = settings.options.for_pool(image)["axes"]
+    if axes is None:
+        return tuple(range(max(0, ndim - 2), ndim))
+    return tuple(sorted(a % ndim for a in axes))
 
 
 # --- pyramidal TIFF -------------------------------------------------------------------------

@@ -43,7 +43,6 @@ Targets (ratio = the other tool's time / maxpool's, so below 1 means maxpool is 
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import shutil
 import statistics
@@ -55,22 +54,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from measure import Run, run  # (benchmarks/measure.py, beside this script)
 from PIL import Image
 
 Image.MAX_IMAGE_PIXELS = None  # our own 8192x8192 inputs
 MiB = 2**20
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "astronaut.png"
-
-# The intermediate process: small, so that the peak RSS the kernel carries from a parent into
-# the child it starts is a few MiB, and measuring nothing but the command.
-PROBE = """
-import resource, subprocess, sys, time
-start = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-seconds = time.perf_counter() - start
-sys.stderr.write(done.stderr.decode(errors="replace"))
-print(done.returncode, seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-"""
 
 # Each script pools one file (SRC DST) or every file of a folder (SRC_DIR DST_DIR).
 OPENCV = """
@@ -245,26 +234,6 @@ def same_image(path: Path, expected: np.ndarray, mode: str) -> str:
 
 
 # --- running ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    returncode: int
-    seconds: float
-    rss_mib: float
-    stderr: str
-
-
-def run(command: list[str], env: dict[str, str] | None = None) -> Run:
-    """``command`` as a whole process: wall seconds, its peak RSS, exit code and stderr."""
-    probe = [sys.executable, "-S", "-c", PROBE, *command]
-    environ = {**os.environ, **env} if env else None
-    done = subprocess.run(probe, capture_output=True, text=True, check=False, env=environ)
-    try:
-        code, seconds, rss_kib = done.stdout.split()
-    except ValueError:  # the probe itself failed
-        return Run(-1, float("nan"), float("nan"), done.stderr)
-    return Run(int(code), float(seconds), int(rss_kib) / 1024, done.stderr)
 
 
 def fresh(path: Path, folder: bool = False) -> None:

@@ -56,22 +56,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from measure import Run, maxpool_command, run  # (benchmarks/measure.py, beside this script)
 
 MiB = 2**20
 GiB = 2**30
 TILE = 256
 CHECK_ROWS = 512  # rows of level 0 per checked band (even, so that level 1 has half)
-
-# The intermediate process: small, so that the peak RSS the kernel carries from a parent into
-# the child it starts is a few MiB, and measuring nothing but the command.
-PROBE = """
-import resource, subprocess, sys, time
-start = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-seconds = time.perf_counter() - start
-sys.stderr.write(done.stderr.decode(errors="replace"))
-print(done.returncode, seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-"""
 
 
 # --- inputs -------------------------------------------------------------------------------------
@@ -293,26 +283,6 @@ def check_levels(
 # --- running ------------------------------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    returncode: int
-    seconds: float
-    rss_mib: float
-    stderr: str
-
-
-def run(command: list[str], env: dict[str, str] | None = None) -> Run:
-    """``command`` as a whole process: wall seconds, its peak RSS, exit code and stderr."""
-    probe = [sys.executable, "-S", "-c", PROBE, *command]
-    environ = {**os.environ, **env} if env else None
-    done = subprocess.run(probe, capture_output=True, text=True, check=False, env=environ)
-    try:
-        code, seconds, rss_kib = done.stdout.split()
-    except ValueError:  # the probe itself failed
-        return Run(-1, float("nan"), float("nan"), done.stderr)
-    return Run(int(code), float(seconds), int(rss_kib) / 1024, done.stderr)
-
-
 def remove(path: Path) -> None:
     if path.is_dir():
         shutil.rmtree(path)
@@ -396,15 +366,6 @@ def check_and_time(tools: list[Tool], repeat: int) -> None:
 
 
 # --- the tools ----------------------------------------------------------------------------------
-
-
-def maxpool_command(spec: str) -> list[str]:
-    """The maxpool command line from a Python, a ``maxpool`` script or a command line."""
-    words = shlex.split(spec)
-    first = shutil.which(words[0]) or words[0]
-    if len(words) == 1 and Path(first).name.startswith("python"):
-        return [first, "-m", "maxpool_cli"]
-    return [first, *words[1:]]
 
 
 def gdal_resampling() -> tuple[str, str] | None:

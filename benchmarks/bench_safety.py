@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from measure import maxpool_command  # (benchmarks/measure.py, beside this script)
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -380,14 +381,6 @@ def kill_rows(maxpool: list[str], work: Path, trials: int, files: int) -> list[R
         "tracebacks; an immediate rerun fails 2 times in 3"
     )
     return [Row(name, before, "none", "", "", result)]
-
-
-def maxpool_command(spec: str) -> list[str]:
-    words = shlex.split(spec)
-    first = shutil.which(words[0]) or words[0]
-    if len(words) == 1 and Path(first).name.startswith("python"):
-        return [first, "-m", "maxpool_cli"]
-    return [first, *words[1:]]
 
 
 def main() -> None:

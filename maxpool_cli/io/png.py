@@ -3,10 +3,11 @@ by every core at once.
 
 The rows are cut into blocks; each block is filtered and deflated in a thread of its own (zlib
 releases the GIL), ending on a byte boundary (a sync flush) so that the blocks join into one
-deflate stream, as pigz does; their Adler-32 checksums are combined. The pixels are exactly
-those given; only the file's bytes depend on the filter and level. Modes L, LA, RGB, RGBA
-(8 bits), I;16 (16-bit grey) and LA;16, RGB;16, RGBA;16 (16 bits a sample, which Pillow
-cannot write); anything else is left to Pillow.
+deflate stream, as pigz does, each written as it is ready (the stream is never held whole);
+their Adler-32 checksums are combined. The pixels are exactly those given; only the file's
+bytes depend on the filter and level. Modes L, LA, RGB, RGBA (8 bits), I;16 (16-bit grey)
+and LA;16, RGB;16, RGBA;16 (16 bits a sample, which Pillow cannot write); anything else is
+left to Pillow.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from collections import deque
+from collections.abc import Iterator
 from typing import BinaryIO
 
 import numpy as np
@@ -51,9 +54,10 @@ def write_png(
     )
     if icc_profile:
         _chunk(stream, b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc_profile))
-    compressed = _deflate(rows, level)
-    for start in range(0, len(compressed), IDAT_BYTES):
-        _chunk(stream, b"IDAT", compressed[start : start + IDAT_BYTES])
+    for piece in _deflated(rows, level):
+        view = memoryview(piece)
+        for start in range(0, len(view), IDAT_BYTES):
+            _chunk(stream, b"IDAT", view[start : start + IDAT_BYTES])
     _chunk(stream, b"IEND", b"")
 
 
@@ -64,8 +68,9 @@ def _chunk(stream: BinaryIO, kind: bytes, data: bytes | memoryview) -> None:
     stream.write(struct.pack(">I", zlib.crc32(data, zlib.crc32(kind))))
 
 
-def _deflate(rows: np.ndarray, level: int) -> bytes:
-    """The zlib stream of the filtered rows, its blocks deflated in parallel."""
+def _deflated(rows: np.ndarray, level: int) -> Iterator[bytes]:
+    """The zlib stream of the filtered rows, in pieces as they are ready (so that the stream
+    is never held whole): its blocks deflated in parallel, then the checksum."""
     height, row_bytes = rows.shape
     per_block = max(1, BLOCK_BYTES // (row_bytes + 1))
     starts = list(range(0, height, per_block))
@@ -87,18 +92,29 @@ def _deflate(rows: np.ndarray, level: int) -> bytes:
         )
         return body, zlib.adler32(raw), filtered.nbytes
 
+    yield _zlib_header(level)
+    checksum = 1
     workers = min(len(starts), os.cpu_count() or 1)
     if workers > 1:
         from concurrent.futures import ThreadPoolExecutor  # (not at start-up: 6 ms)
 
         with ThreadPoolExecutor(workers) as pool:
-            blocks = list(pool.map(block, range(len(starts))))
+            # Blocks in order, at most two a worker ahead of the writer.
+            ahead = deque(pool.submit(block, n) for n in range(min(len(starts), 2 * workers)))
+            following = len(ahead)
+            while ahead:
+                body, adler, length = ahead.popleft().result()
+                if following < len(starts):
+                    ahead.append(pool.submit(block, following))
+                    following += 1
+                checksum = adler32_combine(checksum, adler, length)
+                yield body
     else:
-        blocks = [block(n) for n in range(len(starts))]
-    checksum = 1
-    for _, adler, length in blocks:
-        checksum = adler32_combine(checksum, adler, length)
-    return b"".join([_zlib_header(level), *(b for b, _, _ in blocks), struct.pack(">I", checksum)])
+        for n in range(len(starts)):
+            body, adler, length = block(n)
+            checksum = adler32_combine(checksum, adler, length)
+            yield body
+    yield struct.pack(">I", checksum)
 
 
 def _zlib_header(level: int) -> bytes:

@@ -139,6 +139,48 @@ def test_multi_frame_gif_keeps_every_frame_and_its_timing(tmp_path: Path) -> Non
         np.testing.assert_array_equal(again.arrays[name], frame)
 
 
+GIF_NOTE = "a GIF holds 256 colours a frame and no partial transparency"
+
+
+def test_a_gif_that_changes_the_pixels_says_so(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    few = rng.integers(0, 256, (16, 3), dtype=np.uint8)[rng.integers(0, 16, (20, 30))]
+    many = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)  # 600 colours
+    partial = np.dstack([few, np.full((20, 30), 128, np.uint8)])  # half transparent
+    for name, pixels, changed in [
+        ("few", few, False),
+        ("many", many, True),
+        ("alpha", partial, True),
+    ]:
+        out = tmp_path / f"{name}.gif"
+        doc = mio.Document("x", "npy", {"image": pixels})
+        written = mio.write(out, doc)
+        again = mio.read(out).single()
+        same = again.shape == pixels.shape and np.array_equal(again, pixels)
+        assert same is not changed  # (the note tells the truth either way)
+        notes = [n for n in written.notes if GIF_NOTE in n]
+        assert notes == (
+            [
+                "the GIF changed the pixels of 1 of 1 frames (" + GIF_NOTE + "); .png, "
+                ".webp or .npy keep them exactly"
+            ]
+            if changed
+            else []
+        )
+
+
+def test_repeated_frames_merged_by_a_gif_are_noted(tmp_path: Path) -> None:
+    doc = mio.read(Path(__file__).parent.parent / "sample_data" / "dot.gif")
+    pooled = pool_document(doc, PoolOptions(kernel=16)).result  # the dot is in every 16x16
+    written = mio.write(tmp_path / "one.gif", pooled)
+    assert "2 frames the same as the one before are merged into it (their durations added)" in (
+        written.notes
+    )
+    with Image.open(tmp_path / "one.gif") as image:
+        assert image.n_frames == 2
+    assert not any(GIF_NOTE in n for n in written.notes)  # the frames kept are exact
+
+
 def test_multi_page_tiff(tmp_path: Path) -> None:
     pages = [Image.fromarray(RNG.integers(0, 65536, (6, 8), dtype=np.uint16)) for _ in range(3)]
     src = tmp_path / "pages.tif"

@@ -8,6 +8,7 @@ for ``F``). Palette images become RGB or RGBA: pooling palette indices would mea
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import struct
 import sys
@@ -450,10 +451,52 @@ def encode_image(
         if info is not None and info.loop is not None:
             options["loop"] = info.loop
     try:
-        frames[0].save(stream, **options)
+        if fmt == "gif":  # (written to memory first, to be read back)
+            encoded = io.BytesIO()
+            frames[0].save(encoded, **options)
+            notes.extend(_gif_changes(encoded, fitted, name))
+            stream.write(encoded.getbuffer())
+        else:
+            frames[0].save(stream, **options)
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise FileFormatError(f"{name}: cannot write a {mode} image as {fmt.upper()}: {e}") from e
     return tuple(dict.fromkeys(notes))
+
+
+def _gif_changes(encoded: io.BytesIO, fitted: list[tuple[np.ndarray, str]], name: str) -> list[str]:
+    """Notes on what a GIF written did not keep, found by reading it back: it holds at most
+    256 colours a frame and no partial transparency, and Pillow merges repeated frames."""
+    encoded.seek(0)
+    kept = list(read_image(encoded, name, "gif").arrays.values())
+    given = [
+        a for n, (a, _) in enumerate(fitted) if n == 0 or not np.array_equal(a, fitted[n - 1][0])
+    ]
+    notes = []
+    if len(given) < len(fitted):
+        notes.append(
+            f"{len(fitted) - len(given)} frames the same as the one before are merged into it "
+            f"(their durations added)"
+        )
+    changed = sum(not np.array_equal(_as_rgba(a), _as_rgba(b)) for a, b in zip(given, kept))
+    changed += abs(len(given) - len(kept))
+    if changed:
+        notes.append(
+            f"the GIF changed the pixels of {changed} of {len(given)} frames (a GIF holds 256 "
+            f"colours a frame and no partial transparency); .png, .webp or .npy keep them exactly"
+        )
+    return notes
+
+
+def _as_rgba(pixels: np.ndarray) -> np.ndarray:
+    """Pixels as (H, W, 4) uint8 colour and alpha (no colour under full transparency: a GIF
+    keeps none)."""
+    values = pixels.astype(np.uint8) * (255 if pixels.dtype == np.bool_ else 1)
+    planes = values[..., None] if values.ndim == 2 else values
+    colour = planes[..., :3] if planes.shape[2] >= 3 else np.repeat(planes[..., :1], 3, axis=2)
+    alpha = planes[..., -1:] if planes.shape[2] in (2, 4) else np.full_like(colour[..., :1], 255)
+    rgba = np.concatenate([colour, alpha], axis=2)
+    rgba[rgba[..., 3] == 0] = 0
+    return rgba
 
 
 def _to_image(array: np.ndarray, mode: str) -> Image.Image:

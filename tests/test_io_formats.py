@@ -169,16 +169,18 @@ def test_a_gif_that_changes_the_pixels_says_so(tmp_path: Path) -> None:
         )
 
 
-def test_repeated_frames_merged_by_a_gif_are_noted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["gif", "png", "webp"])
+def test_repeated_frames_merged_by_an_animation_are_noted(tmp_path: Path, fmt: str) -> None:
     doc = mio.read(Path(__file__).parent.parent / "sample_data" / "dot.gif")
     pooled = pool_document(doc, PoolOptions(kernel=16)).result  # the dot is in every 16x16
-    written = mio.write(tmp_path / "one.gif", pooled)
-    assert "2 frames the same as the one before are merged into it (their durations added)" in (
-        written.notes
-    )
-    with Image.open(tmp_path / "one.gif") as image:
+    written = mio.write(tmp_path / f"one.{fmt}", pooled)
+    assert written.notes == (
+        "2 frames the same as the one before are merged into it (their durations added)",
+    )  # (and no other: the frames kept are exact)
+    with Image.open(tmp_path / f"one.{fmt}") as image:
         assert image.n_frames == 2
-    assert not any(GIF_NOTE in n for n in written.notes)  # the frames kept are exact
+    exact = pool_document(doc, PoolOptions(kernel=2)).result  # four different frames
+    assert mio.write(tmp_path / f"four.{fmt}", exact).notes == ()
 
 
 def test_multi_page_tiff(tmp_path: Path) -> None:

@@ -451,10 +451,10 @@ def encode_image(
         if info is not None and info.loop is not None:
             options["loop"] = info.loop
     try:
-        if fmt == "gif":  # (written to memory first, to be read back)
+        if fmt == "gif" or len(frames) > 1:  # (written to memory first, to be read back)
             encoded = io.BytesIO()
             frames[0].save(encoded, **options)
-            notes.extend(_gif_changes(encoded, fitted, name))
+            notes.extend(_changes(encoded, fitted, name, fmt))
             stream.write(encoded.getbuffer())
         else:
             frames[0].save(stream, **options)
@@ -463,11 +463,14 @@ def encode_image(
     return tuple(dict.fromkeys(notes))
 
 
-def _gif_changes(encoded: io.BytesIO, fitted: list[tuple[np.ndarray, str]], name: str) -> list[str]:
-    """Notes on what a GIF written did not keep, found by reading it back: it holds at most
-    256 colours a frame and no partial transparency, and Pillow merges repeated frames."""
+def _changes(
+    encoded: io.BytesIO, fitted: list[tuple[np.ndarray, str]], name: str, fmt: str
+) -> list[str]:
+    """Notes on what a file Pillow wrote did not keep, found by reading it back: Pillow
+    merges repeated frames of animations, and a GIF holds at most 256 colours a frame and no
+    partial transparency."""
     encoded.seek(0)
-    kept = list(read_image(encoded, name, "gif").arrays.values())
+    kept = list(read_image(encoded, name, fmt).arrays.values())
     given = [
         a for n, (a, _) in enumerate(fitted) if n == 0 or not np.array_equal(a, fitted[n - 1][0])
     ]
@@ -477,18 +480,29 @@ def _gif_changes(encoded: io.BytesIO, fitted: list[tuple[np.ndarray, str]], name
             f"{len(fitted) - len(given)} frames the same as the one before are merged into it "
             f"(their durations added)"
         )
-    changed = sum(not np.array_equal(_as_rgba(a), _as_rgba(b)) for a, b in zip(given, kept))
+    changed = sum(not _same(a, b) for a, b in zip(given, kept))
     changed += abs(len(given) - len(kept))
     if changed:
+        why = (
+            " (a GIF holds 256 colours a frame and no partial transparency)" if fmt == "gif" else ""
+        )
         notes.append(
-            f"the GIF changed the pixels of {changed} of {len(given)} frames (a GIF holds 256 "
-            f"colours a frame and no partial transparency); .png, .webp or .npy keep them exactly"
+            f"the {fmt.upper()} changed the pixels of {changed} of {len(given)} frames{why}; "
+            f".png, .webp or .npy keep them exactly"
         )
     return notes
 
 
+def _same(given: np.ndarray, kept: np.ndarray) -> bool:
+    """Whether a frame read back is the one written: 8-bit frames as colour and alpha (a GIF
+    reads back in another mode), others exactly."""
+    if given.dtype.itemsize == kept.dtype.itemsize == 1:
+        return np.array_equal(_as_rgba(given), _as_rgba(kept))
+    return given.dtype == kept.dtype and np.array_equal(given, kept)
+
+
 def _as_rgba(pixels: np.ndarray) -> np.ndarray:
-    """Pixels as (H, W, 4) uint8 colour and alpha (no colour under full transparency: a GIF
+    """8-bit pixels as (H, W, 4) colour and alpha (no colour under full transparency: a GIF
     keeps none)."""
     values = pixels.astype(np.uint8) * (255 if pixels.dtype == np.bool_ else 1)
     planes = values[..., None] if values.ndim == 2 else values

@@ -420,3 +420,36 @@ def test_a_one_channel_axis_dropped_into_an_image_is_noted(tmp_path: Path) -> No
     written = mio.write(tmp_path / "x.png", mio.Document("x", "npy", {"array": x}))
     assert written.notes == ("a (4, 6, 1) array is written as a (4, 6) image",)
     np.testing.assert_array_equal(mio.load(tmp_path / "x.png"), x[:, :, 0])
+
+
+GREY = np.arange(48, dtype=np.uint8).reshape(6, 8)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "pixels", "mode", "read_as"),
+    [
+        ("webp", GREY, "L", "RGB"),
+        ("webp", np.dstack([GREY, GREY]), "LA", "RGBA"),
+        ("gif", GREY, "L", "RGB"),
+        ("gif", GREY % 3 == 0, "1", "L"),
+    ],
+    ids=["webp-L", "webp-LA", "gif-L", "gif-1"],
+)
+def test_a_mode_stored_as_another_is_noted(
+    tmp_path: Path, fmt: str, pixels: np.ndarray, mode: str, read_as: str
+) -> None:
+    out = tmp_path / f"grey.{fmt}"
+    written = mio.write(out, mio.Document("x", "npy", {"image": pixels}))
+    assert written.notes == (
+        f"{fmt.upper()} has no mode {mode}: stored as {read_as}, which it reads back as",
+    )
+    again = mio.read(out)
+    assert again.image is not None
+    assert again.image.mode == read_as
+    values = pixels.astype(np.uint8) * 255 if pixels.dtype == bool else pixels
+    got = again.single()
+    np.testing.assert_array_equal(
+        got[..., 0] if got.ndim == 3 else got, GREY if mode != "1" else values
+    )
+    if mode == "LA":
+        np.testing.assert_array_equal(got[..., 3], GREY)  # the alpha kept

@@ -27,7 +27,7 @@ from .document import Document, ImageInfo
 from .formats import DEFAULT_MAX_PIXELS, IMAGE_FORMATS
 from .headers import ArrayInfo, FileInfo
 from .memory import check_fits
-from .modes import CHANNELS, MODE_DTYPES, WRITABLE, fit_frame
+from .modes import CHANNELS, MODE_DTYPES, STORED_AS, WRITABLE, fit_frame
 
 # Modes read as another: the 16-bit variants keep their values; the rest convert to RGB(A).
 CONVERTED = {
@@ -428,6 +428,11 @@ def encode_image(
         raise FileFormatError(
             f"{name}: cannot write a {mode} image as {fmt.upper()}; formats that can: {can} "
             f"(or write .npy)"
+        )
+    if (fmt, mode) in STORED_AS:
+        notes.append(
+            f"{fmt.upper()} has no mode {mode}: stored as {STORED_AS[fmt, mode]}, which it reads "
+            f"back as"
         )
     frames = [_to_image(array, mode) for array, mode in fitted]
     options: dict[str, Any] = {"format": IMAGE_FORMATS[fmt]}

@@ -37,6 +37,8 @@ WRITABLE = {
     "gif": {"1", "L", "RGB", "RGBA"},
     "webp": {"L", "LA", "RGB", "RGBA"},
 }
+# Modes a format stores as another (the values kept): the mode the file reads back as.
+STORED_AS = {("webp", "L"): "RGB", ("webp", "LA"): "RGBA", ("gif", "L"): "RGB", ("gif", "1"): "L"}
 CHANNELS = {"1": 1, "L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "CMYK": 4, "I;16": 1, "I": 1, "F": 1}
 CHANNELS.update({"LA;16": 2, "RGB;16": 3, "RGBA;16": 4})
 

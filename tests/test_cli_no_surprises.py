@@ -175,6 +175,12 @@ def test_output_folder_keeps_the_name_and_parents_are_made(
             ["--indices", "{tmp}/i.png"],
             "--indices {tmp}/i.png: indices are written as .npy or .npz",
         ),
+        (
+            ["-o", "{tmp}/out.npy", "--compress-level", "6"],
+            "--compress-level: sets the zlib level of PNG and TIFF outputs; {tmp}/out.npy is NPY",
+        ),
+        (["-o", "{tmp}/out/", "--compress-level", "6"], "{tmp}/out/classic_4x4.npy is NPY"),
+        (["--compress-level", "6"], "--compress-level: applies to a file written; expected -o"),
     ],
 )
 def test_conflicts_are_refused_before_any_work(

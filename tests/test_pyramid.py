@@ -146,6 +146,7 @@ def test_a_large_array_is_built_band_by_band(tmp_path: Path) -> None:
     [
         (["-o", "{tmp}/out.png"], "a pyramid is written as .zarr (OME-Zarr), .tif or a folder"),
         (["-o", "{tmp}/out.zarr", "--axes-names", "a,b"], "--axes-names: expected 3 names, got 2"),
+        (["-o", "{tmp}/levels/", "--compress-level", "3"], "{tmp}/levels/ is NPY"),
     ],
 )
 def test_refused_before_any_output(tmp_path: Path, args: list[str], message: str) -> None:
@@ -153,7 +154,7 @@ def test_refused_before_any_output(tmp_path: Path, args: list[str], message: str
     args = [a.format(tmp=tmp_path) for a in args]
     result = CliRunner().invoke(cli, ["pyramid", str(tmp_path / "x.npy"), *args])
     assert result.exit_code == 2
-    assert message in result.stderr
+    assert message.format(tmp=tmp_path) in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.npy"]
 
 

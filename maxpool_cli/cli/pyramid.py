@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..io.formats import FORMATS
+from ..io.formats import FORMATS, check_compress_level, from_extension, is_zarr_store
 from ..jobs.options import PoolOptions
 from . import streams
 from .app import cli
@@ -117,6 +117,12 @@ def pyramid(
     workers = jobs or os.cpu_count() or 1
     request = PyramidRequest(levels, min_size, chunks, names, dask_address, workers)
     target = Path(output)
+    if compress_level is not None and target.suffix.lower() != ".zarr":
+        # A TIFF, or a folder of levels in the input's format (or -f's).
+        level_format = "tiff" if from_extension(target) == "tiff" else fmt
+        if level_format is None:
+            level_format = "npy" if is_zarr_store(source) else from_extension(Path(source))
+        check_compress_level(compress_level, level_format, output)
     if target.exists() and not overwrite:
         from ..errors import OutputExistsError
 

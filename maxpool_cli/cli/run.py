@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, NamedTuple
 import click
 
 from ..errors import FileFormatError, OutputExistsError, ParameterError
-from ..io.formats import DEFAULT_EXTENSION, EXTENSIONS, FORMATS, asked_format, is_zarr_store
+from ..io.formats import (
+    DEFAULT_EXTENSION,
+    EXTENSIONS,
+    FORMATS,
+    asked_format,
+    check_compress_level,
+    from_extension,
+    is_zarr_store,
+)
 from ..jobs.options import PoolOptions
 from . import streams
 from .app import STDIO, ExitStatus, cli, one_line
@@ -146,6 +154,7 @@ def run(
             raise ParameterError("'-' (standard input) cannot be one of several inputs")
         if not into_folder and Path(output).suffix in EXTENSIONS:
             raise ParameterError(f"-o {output}: several inputs need a folder; expected -o DIR/")
+        check_compress_level(compress_level, fmt, output)  # (without -f: each input's format)
         batch = BatchRequest(sources, Path(output), recursive, globs, jobs, fail_fast, dask_address)
         _run_batch(batch, settings, as_json, quiet)
         return
@@ -154,7 +163,10 @@ def run(
         raise ParameterError("--code: prints Python beside the result; expected no --json")
     if output is not None and into_folder:
         output = str(_into_folder(source, Path(output), fmt))
-    asked_format(output, fmt)  # conflicts are refused before any work
+    written = asked_format(output, fmt)  # conflicts are refused before any work
+    if written is None and output is not None and source != STDIO:
+        written = from_extension(Path(source))  # (the input's, as it is written)
+    check_compress_level(compress_level, written, output)
     if asked_format(indices, None) not in (None, "npy", "npz"):
         raise ParameterError(f"--indices {indices}: indices are written as .npy or .npz")
     zarr = is_zarr_store(source) or Path(output or "").suffix == ".zarr"

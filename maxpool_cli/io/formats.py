@@ -70,6 +70,27 @@ def is_zarr_store(path: str | Path) -> bool:
     return path.suffix.lower() == ".zarr" or any((path / m).is_file() for m in ZARR_MARKERS)
 
 
+def check_compress_level(level: int | None, fmt: str | None, target: str | Path | None) -> None:
+    """Refuse a ``--compress-level`` that the output would ignore: it sets the zlib level of
+    PNG and TIFF (``fmt`` None: not known yet, nothing refused).
+
+    >>> check_compress_level(6, "npy", "out.npy")
+    Traceback (most recent call last):
+    ...
+    maxpool_cli.errors.ParameterError: --compress-level: sets the zlib level of PNG and TIFF \
+outputs; out.npy is NPY
+    """
+    if level is None:
+        return
+    if target is None:
+        raise ParameterError("--compress-level: applies to a file written; expected -o OUT")
+    if fmt is not None and fmt not in ("png", "tiff"):
+        raise ParameterError(
+            f"--compress-level: sets the zlib level of PNG and TIFF outputs; {target} is "
+            f"{fmt.upper()}"
+        )
+
+
 def asked_format(target: str | Path | None, asked: str | None) -> str | None:
     """The format an output's name and an explicit format ask for together (None: the
     input's), refusing an extension that is unknown or contradicts the format asked for.

@@ -438,6 +438,7 @@ def encode_image(
     options: dict[str, Any] = {"format": IMAGE_FORMATS[fmt]}
     if fmt == "jpeg":
         options["quality"] = 95
+        notes.append("JPEG is lossy: the pixels written are near the pooled ones, not equal")
     if fmt == "png":
         options["compress_level"] = png.DEFAULT_LEVEL if compress_level is None else compress_level
     if fmt == "webp":

@@ -183,3 +183,19 @@ def test_16_bit_colour_only_pillow_would_read_is_refused(
     monkeypatch.setattr(tiffs, "read_tiff", lambda *args: None)  # as for a codec it lacks
     with pytest.raises(FileFormatError, match="keeping 8 bits of each sample"):
         mio.load(src)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped"])
+def test_a_damaged_16_bit_png_is_one_line(runner: CliRunner, tmp_path: Path, damage: str) -> None:
+    data = bytearray((DATA / "rgb16_vips_all_filters.png").read_bytes())
+    if damage == "truncated":
+        data = data[:1500]
+    else:
+        data[200] ^= 0xFF  # inside the compressed pixels
+    src = tmp_path / "bad.png"
+    src.write_bytes(bytes(data))
+    result = runner.invoke(cli, ["run", str(src), "-k", "2", "-o", str(tmp_path / "out.png")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {src}: cannot decode the image")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.png"]

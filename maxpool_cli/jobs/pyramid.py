@@ -377,13 +377,15 @@ def _fill(
     request: PyramidRequest,
     first: int,
 ) -> None:
-    """Level 0 copied and each next level pooled from the one stored before, band by band."""
+    """Level 0 copied and each next level pooled from the one stored before, band by band
+    (level 1 from the input itself: reading it is cheaper than decompressing level 0)."""
     budget = settings.memory_limit
     for lo, _, band in _copy_bands(level0.source, budget, first, request.chunks):
         stored[0].write(first, lo, band)
     for n, geometry in enumerate(geometries):
         first = geometry.per_axis[0].axis
-        bands = pooled_bands(stored[n], geometry, settings.options, budget, request.chunks)
+        previous = level0.source if n == 0 else stored[n]
+        bands = pooled_bands(previous, geometry, settings.options, budget, request.chunks)
         for lo, _, band in bands:
             stored[n + 1].write(first, lo, band)
 

@@ -147,6 +147,7 @@ def test_a_large_array_is_built_band_by_band(tmp_path: Path) -> None:
         (["-o", "{tmp}/out.png"], "a pyramid is written as .zarr (OME-Zarr), .tif or a folder"),
         (["-o", "{tmp}/out.zarr", "--axes-names", "a,b"], "--axes-names: expected 3 names, got 2"),
         (["-o", "{tmp}/levels/", "--compress-level", "3"], "{tmp}/levels/ is NPY"),
+        (["-o", "{tmp}/out.zarr", "-j", "2"], "-j/--jobs: the workers of a local Dask cluster"),
     ],
 )
 def test_refused_before_any_output(tmp_path: Path, args: list[str], message: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import OutputExistsError, ParameterError
 from ..io.formats import FORMATS, check_compress_level, from_extension, is_zarr_store
 from ..jobs.options import PoolOptions
 from . import streams
@@ -114,6 +115,10 @@ def pyramid(
     limit = parse_size(memory_limit) if memory_limit else default_budget()
     settings = Settings(options, fmt, overwrite, key, max_pixels, limit, compress_level)
     names = tuple(n.strip() for n in axes_names.split(",")) if axes_names else None
+    if jobs is not None and dask_address != "local":
+        raise ParameterError(
+            "-j/--jobs: the workers of a local Dask cluster; expected --dask local"
+        )
     workers = jobs or os.cpu_count() or 1
     request = PyramidRequest(levels, min_size, chunks, names, dask_address, workers)
     target = Path(output)
@@ -124,8 +129,6 @@ def pyramid(
             level_format = "npy" if is_zarr_store(source) else from_extension(Path(source))
         check_compress_level(compress_level, level_format, output)
     if target.exists() and not overwrite:
-        from ..errors import OutputExistsError
-
         raise OutputExistsError(target)
     built, notes = build_pyramid(source, target, settings, request)
     for note in notes:

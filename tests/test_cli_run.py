@@ -220,8 +220,13 @@ def test_large_image_prints_a_summary_not_values(runner: CliRunner) -> None:
     assert "no preview without colour" in forced.stderr
 
 
+# The console script installed beside this Python (the first `maxpool` on PATH may belong to
+# another Python: a venv used without activating it).
+SCRIPT = str(Path(sys.executable).with_name("maxpool"))
+
+
 @pytest.mark.parametrize(
-    "command", [["maxpool"], [sys.executable, "-m", "maxpool_cli"]], ids=["script", "module"]
+    "command", [[SCRIPT], [sys.executable, "-m", "maxpool_cli"]], ids=["script", "module"]
 )
 def test_installed_entry_points(command: list[str]) -> None:
     done = subprocess.run(

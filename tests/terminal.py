@@ -14,8 +14,12 @@ import sys
 import termios
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# The console script installed beside this Python (the first `maxpool` on PATH may belong to
+# another Python: a venv used without activating it).
+MAXPOOL = str(Path(sys.executable).with_name("maxpool"))
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from terminal import MAXPOOL
 
 from maxpool_cli import __version__, pool
 from maxpool_cli.cli import cli
@@ -220,13 +221,8 @@ def test_large_image_prints_a_summary_not_values(runner: CliRunner) -> None:
     assert "no preview without colour" in forced.stderr
 
 
-# The console script installed beside this Python (the first `maxpool` on PATH may belong to
-# another Python: a venv used without activating it).
-SCRIPT = str(Path(sys.executable).with_name("maxpool"))
-
-
 @pytest.mark.parametrize(
-    "command", [[SCRIPT], [sys.executable, "-m", "maxpool_cli"]], ids=["script", "module"]
+    "command", [[MAXPOOL], [sys.executable, "-m", "maxpool_cli"]], ids=["script", "module"]
 )
 def test_installed_entry_points(command: list[str]) -> None:
     done = subprocess.run(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import struct
 import subprocess
 import zipfile
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from terminal import MAXPOOL
 
 from maxpool_cli import FileFormatError, pool
 from maxpool_cli import io as mio
@@ -178,7 +180,8 @@ def test_stdin_to_stdout(tmp_path: Path) -> None:
 def test_shell_pipeline(tmp_path: Path) -> None:
     out = tmp_path / "out.png"
     src = SAMPLE / "astronaut.png"
-    command = f"cat {src} | maxpool run - -k 2 -o - | maxpool run - -k 2 -o {out}"
+    maxpool = shlex.quote(MAXPOOL)
+    command = f"cat {src} | {maxpool} run - -k 2 -o - | {maxpool} run - -k 2 -o {out}"
     done = subprocess.run(command, shell=True, capture_output=True, check=False)
     assert done.returncode == 0, done.stderr
     # The first stage wrote nothing but the PNG (the second decoded it); the last one says

@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,7 +53,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from measure import Run, run  # (benchmarks/measure.py, beside this script)
+from measure import (  # (benchmarks/measure.py, beside this script)
+    Run,
+    median,
+    peak_rss,
+    run,
+    spread,
+)
 from PIL import Image
 
 Image.MAX_IMAGE_PIXELS = None  # our own 8192x8192 inputs
@@ -258,18 +263,15 @@ class Tool:
 
     @property
     def median(self) -> float:
-        return statistics.median(r.seconds for r in self.runs) if self.runs else float("nan")
+        return median(self.runs)
 
     @property
     def spread(self) -> str:
-        times = [r.seconds for r in self.runs]
-        if len(times) < 2:
-            return f"{self.median:.2f} s"
-        return f"{self.median:.2f} s ({min(times):.2f}-{max(times):.2f})"
+        return spread(self.runs)
 
     @property
     def rss(self) -> float:
-        return max((r.rss_mib for r in self.runs), default=float("nan"))
+        return peak_rss(self.runs)
 
     def size(self) -> int:
         if self.folder:

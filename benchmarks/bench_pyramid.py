@@ -46,7 +46,6 @@ import os
 import re
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,7 +55,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from measure import Run, maxpool_command, run  # (benchmarks/measure.py, beside this script)
+from measure import (  # (benchmarks/measure.py, beside this script)
+    Run,
+    maxpool_command,
+    median,
+    peak_rss,
+    run,
+    spread,
+)
 
 MiB = 2**20
 GiB = 2**30
@@ -313,18 +319,15 @@ class Tool:
 
     @property
     def median(self) -> float:
-        return statistics.median(r.seconds for r in self.runs) if self.runs else float("nan")
+        return median(self.runs)
 
     @property
     def spread(self) -> str:
-        times = [r.seconds for r in self.runs]
-        if len(times) < 2:
-            return f"{self.median:.1f} s"
-        return f"{self.median:.1f} s ({min(times):.1f}-{max(times):.1f})"
+        return spread(self.runs, 1)
 
     @property
     def rss(self) -> float:
-        return max((r.rss_mib for r in self.runs), default=float("nan"))
+        return peak_rss(self.runs)
 
     def once(self) -> Run:
         remove(self.output)

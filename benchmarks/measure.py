@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -45,6 +46,22 @@ def run(command: list[str], env: dict[str, str] | None = None) -> Run:
     except ValueError:  # the probe itself failed
         return Run(-1, float("nan"), float("nan"), done.stderr)
     return Run(int(code), float(seconds), int(rss_kib) / 1024, done.stderr)
+
+
+def median(runs: list[Run]) -> float:
+    return statistics.median(r.seconds for r in runs) if runs else float("nan")
+
+
+def spread(runs: list[Run], digits: int = 2) -> str:
+    """The median time, with the range when there are several runs."""
+    times = [r.seconds for r in runs]
+    if len(times) < 2:
+        return f"{median(runs):.{digits}f} s"
+    return f"{median(runs):.{digits}f} s ({min(times):.{digits}f}-{max(times):.{digits}f})"
+
+
+def peak_rss(runs: list[Run]) -> float:
+    return max((r.rss_mib for r in runs), default=float("nan"))
 
 
 def maxpool_command(spec: str) -> list[str]:

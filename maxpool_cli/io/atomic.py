@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from ..errors import FileFormatError, MaxpoolError, OutputExistsError
+
 SUFFIX = ".part"
 
 
@@ -136,6 +138,14 @@ def sync_tree(folder: Path) -> None:
             with open(os.path.join(here, name), "rb+") as f:
                 os.fsync(f.fileno())
         fsync_folder(Path(here))
+
+
+def write_error(target: str | Path, error: OSError) -> MaxpoolError:
+    """An OS error of writing ``target`` as a domain error: an output that appeared meanwhile
+    (another writer won), or one clear line (a full disk, no permission)."""
+    if isinstance(error, FileExistsError):
+        return OutputExistsError(target)
+    return FileFormatError(f"{target}: cannot write: {error.strerror or error}")
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import FileFormatError, OutputExistsError, ParameterError
 from . import formats, memory
 from .arrays import read_csv, read_npy, read_npz, write_csv, write_npy, write_npz
-from .atomic import atomic_write
+from .atomic import atomic_write, write_error
 from .document import Document
 from .sizes import human
 
@@ -225,10 +225,8 @@ def write(
     try:
         with atomic_write(path, overwrite, sync_folder) as f:
             notes = encode(doc, fmt, str(path), f, compress_level)
-    except FileExistsError:
-        raise OutputExistsError(path) from None
     except OSError as e:
-        raise FileFormatError(f"{path}: cannot write: {e.strerror or e}") from e
+        raise write_error(path, e) from e
     return Written(fmt, notes)
 
 

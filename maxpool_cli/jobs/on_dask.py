@@ -25,7 +25,7 @@ from ..errors import (
     about_file,
 )
 from ..io.arrays import NpyLayout, read_layout
-from ..io.atomic import atomic_folder, atomic_write, remove_stale_temporaries
+from ..io.atomic import atomic_folder, atomic_write, remove_stale_temporaries, write_error
 from ..io.bands import NpySource
 from ..io.formats import is_zarr_store
 from .batch import Outcome, Task, process
@@ -192,10 +192,8 @@ def pool_array(
             _write_npy_on_workers(client, y, target, settings.overwrite)
         else:
             _write_npy(client, y, target, settings.overwrite)
-    except FileExistsError:
-        raise OutputExistsError(target) from None
     except OSError as e:  # a full disk, on this process or a worker
-        raise FileFormatError(f"{target}: cannot write: {e.strerror or e}") from e
+        raise write_error(target, e) from e
     return [ArrayReport("array", x.shape, str(x.dtype), y.shape, str(y.dtype), geometry)]
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..engine import PoolGeometry, band_geometry, mirror, pool_geometry, pool_on, result_dtype
-from ..errors import FileFormatError, MaxpoolError, OutputExistsError, about_file
-from ..io.atomic import atomic_write
+from ..errors import FileFormatError, MaxpoolError, about_file
+from ..io.atomic import atomic_write, write_error
 from ..io.bands import Band, NpySource, Source, TiffSource, write_npy_bands, write_tiff_bands
 from ..io.document import ImageInfo
 from ..io.modes import MODE_DTYPES, fit_dtype
@@ -94,10 +94,8 @@ def pool_file(
                 )
     except MaxpoolError as e:
         raise about_file(e, source) from e
-    except FileExistsError:
-        raise OutputExistsError(target) from None
     except OSError as e:
-        raise FileFormatError(f"{target}: cannot write: {e.strerror or e}") from e
+        raise write_error(target, e) from e
     finally:
         reader.close()
     return geometry, tuple(dict.fromkeys(notes))

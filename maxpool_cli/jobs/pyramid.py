@@ -26,12 +26,11 @@ from ..engine import PoolGeometry, result_dtype
 from ..errors import (
     FileFormatError,
     MissingExtraError,
-    OutputExistsError,
     ParameterError,
     ShapeError,
     about_file,
 )
-from ..io.atomic import SUFFIX, atomic_folder, atomic_write, temporary_prefix
+from ..io.atomic import SUFFIX, atomic_folder, atomic_write, temporary_prefix, write_error
 from ..io.bands import Band, NpySource, Source, ZarrSource, write_npy_bands
 from ..io.document import Document, ImageInfo
 from ..io.formats import DEFAULT_EXTENSION, from_extension
@@ -193,10 +192,8 @@ def build_pyramid(
         levels = _as_written(levels, level0, kind, settings)
     except (ShapeError, ParameterError, FileFormatError) as e:
         raise about_file(e, source) from e
-    except FileExistsError:
-        raise OutputExistsError(target) from None
     except OSError as e:
-        raise FileFormatError(f"{target}: cannot write: {e.strerror or e}") from e
+        raise write_error(target, e) from e
     finally:
         level0.close()
     return levels, notes

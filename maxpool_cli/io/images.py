@@ -197,10 +197,15 @@ def _plan(image: Image.Image, name: str, count: int) -> _Plan:
 
 
 def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1: as stored). A PNG's EXIF may follow its pixels, so Pillow
+    decodes them to find it: that decode runs here, outside the ``try``, because an error
+    of it is the file's, and once swallowed, a later ``load()`` silently gives zeros."""
+    if image.format == "PNG" and "exif" not in image.info:
+        image.load()
     try:
         value = image.getexif().get(0x0112, 1)
     except (OSError, ValueError, SyntaxError, struct.error):
-        return 1
+        return 1  # unreadable EXIF only: the pixels are decoded (and checked) on their own
     return value if value in range(1, 9) else 1
 
 

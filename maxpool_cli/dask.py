@@ -23,14 +23,12 @@ from .engine import (
     Padding,
     PoolGeometry,
     block_geometry,
-    check_choices,
-    check_dtype,
-    check_op_dtype,
+    check_parameters,
     pool_geometry,
     pool_on,
     result_dtype,
 )
-from .errors import MissingExtraError, ParameterError
+from .errors import MissingExtraError
 
 try:
     import dask
@@ -71,11 +69,7 @@ def pool(
     """
     if not isinstance(x, da.Array):
         x = da.from_array(np.asarray(x))
-    check_dtype(np.empty(0, dtype=x.dtype))
-    check_choices(op, nan, return_indices)
-    check_op_dtype(op, np.dtype(x.dtype))
-    if count_pad and op != "avg":
-        raise ParameterError(f"count_pad: only applies to op='avg', got op={op!r}")
+    check_parameters(np.dtype(x.dtype), op, nan, return_indices, pad_value, count_pad)
     geom = pool_geometry(x.shape, kernel, stride, padding, dilation, ceil_mode, axes)
     out_dtype = result_dtype(x.dtype, op)
     blocks_per_axis = _output_blocks(x, geom, chunks)

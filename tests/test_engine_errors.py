@@ -101,3 +101,50 @@ def test_dilation_that_jumps_over_the_input() -> None:
 
 def test_empty_batch_axis_is_fine() -> None:
     assert pool(np.zeros((0, 4, 4)), 2).shape == (0, 2, 2)
+
+
+# Combinations that no entry point may take: each is refused by all alike, in the same words.
+CONFLICTS = [
+    ({"return_indices": True, "pad_value": 0}, r"return_indices: cannot be combined with pad_va"),
+    ({"count_pad": True, "op": "max"}, r"count_pad: only applies to op='avg', got op='max'"),
+    ({"count_pad": True, "op": "sum"}, r"count_pad: only applies to op='avg', got op='sum'"),
+    ({"return_indices": True, "op": "avg"}, r"return_indices: only applies to op 'max' or 'min"),
+    ({"return_indices": True, "op": "mode"}, r"return_indices: only applies to op 'max' or 'mi"),
+    ({"op": "mean"}, r"op: expected one of .*; got 'mean'"),
+    ({"nan": "skip"}, r"nan: expected 'propagate' or 'ignore', got 'skip'"),
+    ({"op": "mode", "dtype": np.float32}, r"op: mode counts equal values"),
+]
+
+
+def _entry_points() -> dict[str, object]:
+    from maxpool_cli.engine import pool_geometry, pool_on, reference_pool
+
+    def on(x: np.ndarray, **kw: object) -> object:
+        return pool_on(x, pool_geometry(x.shape, 2, 2, 1), **kw)  # type: ignore[arg-type]
+
+    def ref(x: np.ndarray, **kw: object) -> object:
+        return reference_pool(x, 2, 2, 1, **kw)  # type: ignore[arg-type]
+
+    entries: dict[str, object] = {"pool": lambda x, **kw: pool(x, 2, 2, 1, **kw)}
+    entries.update({"pool_on": on, "reference_pool": ref})
+    try:
+        import dask.array  # noqa: F401
+
+        from maxpool_cli import dask as mdask
+
+        entries["dask.pool"] = lambda x, **kw: mdask.pool(x, 2, 2, 1, **kw)
+    except ImportError:
+        pass
+    return entries
+
+
+@pytest.mark.parametrize("entry", sorted(_entry_points()))
+@pytest.mark.parametrize(("kwargs", "match"), CONFLICTS)
+def test_every_entry_point_refuses_the_same_combinations(
+    entry: str, kwargs: dict, match: str
+) -> None:
+    kwargs = dict(kwargs)
+    x = np.arange(12, dtype=kwargs.pop("dtype", np.int32)).reshape(3, 4)
+    function = _entry_points()[entry]
+    with pytest.raises(MaxpoolError, match=match):
+        function(x, **kwargs)  # type: ignore[operator]

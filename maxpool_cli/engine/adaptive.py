@@ -22,9 +22,8 @@ from .kernels import (
     NanPolicy,
     Op,
     PoolResult,
-    check_choices,
-    check_dtype,
-    check_op_dtype,
+    check_parameters,
+    pooling_input,
     result_dtype,
     sum_dtype,
 )
@@ -144,10 +143,8 @@ def adaptive_pool(
     >>> adaptive_pool(np.arange(10.0), 3, op="avg")
     array([1.5, 4.5, 7.5])
     """
-    arr = np.asarray(x)
-    check_dtype(arr)
-    check_choices(op, nan, return_indices)
-    check_op_dtype(op, arr.dtype)
+    arr = pooling_input(x)
+    check_parameters(arr.dtype, op, nan, return_indices)
     pooled, sizes = _axes_and_sizes(arr.shape, output_size, axes)
     if op == "mode":
         return _adaptive_mode(arr, pooled, sizes)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import DTypeError, ParameterError, ShapeError
 from .geometry import IntOrSeq, Padding, PoolGeometry, normalize_axes, pool_geometry
-from .kernels import NanPolicy, Op, pool
+from .kernels import NanPolicy, Op, pool, pooling_input
 
 
 def _to_end(array: np.ndarray, axes: Sequence[int]) -> np.ndarray:
@@ -73,7 +73,7 @@ def unpool(
     >>> unpool(y, i, batch.shape).shape, unpool(y, i, (4, 4)).shape
     ((2, 1, 4, 4), (2, 1, 4, 4))
     """
-    values = np.asarray(y)
+    values = pooling_input(y)
     where = np.asarray(indices)
     if where.dtype.kind not in "iu":
         raise DTypeError(f"indices: expected integers, got dtype {where.dtype}")
@@ -187,8 +187,8 @@ def pool_backward(
     array([[2.5, 2.5],
            [2.5, 2.5]])
     """
-    arr = np.asarray(x)
-    grad = np.asarray(grad_out)
+    arr = pooling_input(x)
+    grad = pooling_input(grad_out)
     dtype = grad.dtype if grad.dtype.kind == "f" else np.dtype(np.float64)
     geom = pool_geometry(arr.shape, kernel, stride, padding, dilation, ceil_mode, axes)
     if grad.shape != geom.output_shape:

@@ -144,15 +144,8 @@ def pool(
     >>> pool(np.array([[1, 2, 5, 7], [3, 2, 7, 5]]), 2, op="mode")  # 2 twice; 5 and 7 tie
     array([[2, 5]])
     """
-    arr = np.asarray(x)
-    check_dtype(arr)
-    check_choices(op, nan, return_indices)
-    if count_pad and op != "avg":
-        raise ParameterError(f"count_pad: only applies to op='avg', got op={op!r}")
-    if return_indices and pad_value is not None:
-        raise ParameterError(
-            "return_indices: cannot be combined with pad_value (a padded cell has no index)"
-        )
+    arr = pooling_input(x)
+    check_parameters(arr.dtype, op, nan, return_indices, pad_value, count_pad)
     geom = pool_geometry(arr.shape, kernel, stride, padding, dilation, ceil_mode, axes)
     return pool_on(arr, geom, op, pad_value, count_pad, nan, return_indices)
 
@@ -208,13 +201,13 @@ def pool_on(
     The out-of-core path calls this once per band of a large array, with the band's own
     geometry (:func:`maxpool_cli.engine.geometry.band_geometry`).
     """
-    check_dtype(arr)
+    arr = pooling_input(arr)
     fortran = arr.ndim > 1 and arr.flags.f_contiguous and not arr.flags.c_contiguous
     if fortran and not return_indices:  # (flat indices follow the array's own axis order)
         # Pool a Fortran-order array in its memory order: bands along its slowest axis, and
         # the same additions in the same order as the out-of-core path makes.
         return pool_on(arr.T, mirror(geom), op, pad_value, count_pad, nan).T
-    check_op_dtype(op, arr.dtype)
+    check_parameters(arr.dtype, op, nan, return_indices, pad_value, count_pad)
     pad = None if pad_value is None else _pad_scalar(pad_value, arr.dtype, op)
     ignore_nan = nan == "ignore" and arr.dtype.kind == "f"
 
@@ -251,11 +244,49 @@ def check_op_dtype(op: str, dtype: np.dtype) -> None:
         )
 
 
-def check_dtype(arr: np.ndarray) -> None:
-    if arr.dtype.kind not in "biuf":
-        raise DTypeError(
-            f"input: dtype {arr.dtype} cannot be pooled; expected bool, integer or float"
+def check_parameters(
+    dtype: np.dtype,
+    op: str,
+    nan: str,
+    return_indices: bool,
+    pad_value: object = None,
+    count_pad: bool = False,
+) -> None:
+    """Every check of the pooling parameters that does not need the shape, for every entry
+    point (``pool``, ``dask.pool``, ``reference_pool``, ``adaptive_pool``): a combination one
+    refuses, all refuse."""
+    check_dtype(dtype)
+    check_choices(op, nan, return_indices)
+    check_op_dtype(op, dtype)
+    if count_pad and op != "avg":
+        raise ParameterError(f"count_pad: only applies to op='avg', got op={op!r}")
+    if return_indices and pad_value is not None:
+        raise ParameterError(
+            "return_indices: cannot be combined with pad_value (a padded cell has no index)"
         )
+
+
+def check_dtype(dtype: np.dtype) -> None:
+    """Refuse data that has no order to pool by (complex, object, string, ...)."""
+    if dtype.kind not in "biuf":
+        raise DTypeError(f"input: dtype {dtype} cannot be pooled; expected bool, integer or float")
+
+
+def pooling_input(x: np.typing.ArrayLike) -> np.ndarray:
+    """``x`` as an array the kernels take: of a poolable dtype, in the machine's byte order.
+
+    A big-endian array (a ``.npy`` written on another machine, a Zarr or TIFF of that order)
+    is converted once here, because ufuncs refuse an output dtype of the other byte order;
+    results come in the native order of the same dtype.
+
+    >>> pooling_input(np.arange(3, dtype=">i4")).dtype.isnative
+    True
+    """
+    arr = np.asarray(x)
+    check_dtype(arr.dtype)
+    if arr.dtype.isnative:
+        return arr
+    return arr.astype(arr.dtype.newbyteorder("="))
 
 
 def _pad_scalar(value: object, dtype: np.dtype, op: str) -> Any:
@@ -299,7 +330,7 @@ def result_dtype(dtype: np.dtype, op: str) -> np.dtype:
     (dtype('uint8'), dtype('float64'))
     """
     if op in ("max", "min", "mode") or dtype.kind == "f":
-        return dtype
+        return dtype.newbyteorder("=")  # (big-endian input gives native output)
     return np.dtype(np.float64 if op == "avg" else np.int64)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from .adaptive import AdaptiveGeometry
 from .geometry import IntOrSeq, Padding, PoolGeometry, pool_geometry
-from .kernels import NanPolicy, Op, PoolResult, check_dtype, check_op_dtype, result_dtype
+from .kernels import NanPolicy, Op, PoolResult, check_parameters, pooling_input, result_dtype
 
 CellKind = Literal["real", "pad", "overhang"]
 
@@ -131,9 +131,8 @@ def reference_pool(
     array([[6, 8],
            [3, 4]])
     """
-    arr = np.asarray(x)
-    check_dtype(arr)
-    check_op_dtype(op, arr.dtype)
+    arr = pooling_input(x)
+    check_parameters(arr.dtype, op, nan, return_indices, pad_value, count_pad)
     geom = pool_geometry(arr.shape, kernel, stride, padding, dilation, ceil_mode, axes)
     out = np.empty(geom.output_shape, dtype=result_dtype(arr.dtype, op))
     indices = np.empty(geom.output_shape, dtype=np.int64)

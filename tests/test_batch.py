@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from PIL import Image
 
@@ -247,6 +248,7 @@ def test_interrupted_batch_leaves_no_partial_file(tmp_path: Path) -> None:
     assert done + remaining == 80
     assert not [n for n in names if n.startswith(".") or n.endswith(".part")]  # no temporaries
     assert 0 < len(names) < 80
+    assert done == len(names)  # what it says is done is what is on disk
     for name in names:  # every output there is whole
         assert mio.read(out / name).single().shape == (256, 256, 3)
     # The workers are gone too: nothing of ours is left running.
@@ -272,3 +274,32 @@ def test_info_on_a_folder_with_nothing_to_describe_says_so(tmp_path: Path) -> No
     result = CliRunner().invoke(cli, ["info", str(tmp_path)])
     assert result.exit_code == 1
     assert f"{tmp_path}: no file to describe: expected files with one of the" in result.stderr
+
+
+def test_an_output_removed_the_moment_it_is_written_fails_that_file_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maxpool_cli.jobs import batch
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(3):
+        np.save(src / f"{i}.npy", np.arange(16).reshape(4, 4) + i)
+    real = batch.pool_to_file
+
+    def then_removed(source: Path, target: Path, settings: object) -> object:
+        report = real(source, target, settings)  # type: ignore[arg-type]
+        if source.name == "1.npy":
+            target.unlink()  # another process, at just that moment
+        return report
+
+    monkeypatch.setattr(batch, "pool_to_file", then_removed)
+    out = tmp_path / "out"
+    done = CliRunner().invoke(cli, ["run", str(src), "-o", str(out), "--json"])
+    assert done.exit_code == 1, done.output
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    status = {Path(r["input"]).name: r["status"] for r in records if "input" in r}
+    assert status == {"0.npy": "done", "1.npy": "failed", "2.npy": "done"}
+    failed = next(r for r in records if r.get("status") == "failed")
+    assert "gone before it could be checked" in failed["reason"]
+    assert sorted(_outputs(out)) == ["0.npy", "2.npy"]

@@ -188,16 +188,40 @@ def process(task: Task, settings: Settings) -> Outcome:
     except Exception as e:  # a bug must not take the other files down with it
         reason = f"unexpected {type(e).__name__}: {e} (this is a bug)"
         return Outcome(str(task.source), str(task.target), "failed", reason)
+    try:
+        written = task.target.stat().st_size
+    except OSError as e:
+        # Removed (or made unreadable) by another process the moment it was written.
+        reason = f"written, then gone before it could be checked: {e.strerror or e}"
+        return Outcome(str(task.source), str(task.target), "failed", reason)
     return Outcome(
         str(task.source),
         str(task.target),
         "done",
         in_bytes=task.size,
-        out_bytes=task.target.stat().st_size,
+        out_bytes=written,
         seconds=time.perf_counter() - start,
         arrays=report.arrays,
         notes=report.notes,
     )
+
+
+def _finished_unreported(tasks: list[Task], outcomes: list[Outcome]) -> list[Outcome]:
+    """Tasks whose workers wrote the output but were stopped before reporting it (Ctrl-C
+    during a batch): as done, so that the count said matches the files on disk. A task's
+    output did not exist when the batch was planned (resuming skips those), so one that
+    exists now was written by this batch."""
+    reported = {o.source for o in outcomes}
+    found = []
+    for task in tasks:
+        if str(task.source) in reported:
+            continue
+        try:
+            written = task.target.stat().st_size
+        except OSError:
+            continue
+        found.append(Outcome(str(task.source), str(task.target), "done", out_bytes=written))
+    return found
 
 
 def _reason(error: Exception, source: Path) -> str:
@@ -288,6 +312,9 @@ def _run(
     except BaseException:
         pool.terminate()
         pool.join()
+        for outcome in _finished_unreported(tasks, outcomes):
+            outcomes.append(outcome)
+            on_outcome(outcome)
         raise
     if fail_fast:
         pool.terminate()  # files not yet started are not done

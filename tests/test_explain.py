@@ -119,8 +119,12 @@ def test_avg_shows_the_division_and_pytorchs_default(runner: CliRunner) -> None:
     ("args", "words"),
     [
         (["-k", "3", "-s", "1"], "so neighbours overlap by 2 cells."),
-        (["-k", "2", "-s", "3"], "so 1 cell between windows are skipped."),
-        (["-k", "2", "-s", "1", "-d", "2"], "that reads every 2x2 cells (dilation 2x2)"),
+        (["-k", "2", "-s", "3"], "so 1 cell is skipped between windows."),
+        (
+            ["-k", "2", "-s", "1", "-d", "2"],
+            "that reads every 2nd cell along each axis (dilation 2x2), so it spans 3x3",
+        ),
+        (["-k", "2", "-s", "1", "-d", "1,3"], "reads every row and every 3rd column"),
         (["-k", "2", "-s", "1", "-p", "1", "--pad-value", "9"], "Padded cells hold 9"),
         (["-k", "3", "-s", "2", "-p", "same"], "SAME padding adds rows: 0 above, 1 below;"),
         (["-k", "3", "-s", "2", "-p", "1", "--ceil-mode"], "Sizes are rounded up"),
@@ -137,6 +141,126 @@ def test_the_first_words_say_what_the_options_do(
     assert words in intro
 
 
+def intro_of(out: str) -> str:
+    """The lesson's first paragraph, on one line."""
+    return " ".join(out.split("\n\n")[1].split())
+
+
+def test_cells_no_window_reads_are_named_and_never_tiled(runner: CliRunner, tmp_path: Path) -> None:
+    # 4x4, kernel 3, stride 3: one window (rows and columns 0..2); the floor leaves out 3
+    assert intro_of(explain(runner, "-k", "3")) == (
+        "Each output cell is the largest value of a 3x3 window of the input. The windows "
+        "move 3 cells at a time, down and across, so they do not overlap. No window reads "
+        "row 3 or column 3: the floor in the size formula drops the 1 cell after the last "
+        "window."
+    )
+    # 10 cells, kernel 3, stride 3: windows 0..2, 3..5, 6..8; floor((10 - 3) / 3) = 2 drops 9
+    path = tmp_path / "ten.npy"
+    np.save(path, np.arange(10))
+    words = intro_of(explain(runner, str(path), "-k", "3", "-s", "3"))
+    assert "tile" not in words
+    assert words.endswith(
+        "so they do not overlap. No window reads position 9: the floor in the size formula "
+        "drops the 1 cell after the last window."
+    )
+    # kernel 2, dilation 2, stride 3 on 4: one window reading 0 and 2; 1 between its taps
+    assert intro_of(explain(runner, "-k", "2", "-d", "2", "-s", "3")).endswith(
+        "No window reads rows 1 and 3 or columns 1 and 3: the floor in the size formula "
+        "drops the 1 cell after the last window; dilation 2 reads every 2nd cell, and no "
+        "window lands on the ones between."
+    )
+    # stride 3 over windows of 2 on 9 cells: windows 0..1, 3..4, 6..7; 2 and 5 between
+    # them, and floor((9 - 2) / 3) = 2 leaves 8 after the last
+    np.save(path, np.arange(9))
+    assert intro_of(explain(runner, str(path), "-k", "2", "-s", "3")).endswith(
+        "so 1 cell is skipped between windows. No window reads positions 2, 5 and 8: the "
+        "floor in the size formula drops the 1 cell after the last window; the windows are "
+        "2 cells wide and 3 apart, so the cells between them are skipped."
+    )
+    # rows read whole, columns not
+    assert intro_of(explain(runner, "-k", "2,3", "-s", "2,3")).endswith(
+        "so they do not overlap. No window reads column 3: the floor in the size formula "
+        "drops the 1 cell after the last window."
+    )
+    # each axis its own reason
+    assert intro_of(explain(runner, "-k", "2,3", "-s", "3")).endswith(
+        "No window reads rows 2 and 3 (the floor in the size formula drops the 2 cells after "
+        "the last window) or column 3 (the floor in the size formula drops the 1 cell after "
+        "the last window)."
+    )
+    # every cell read once: the windows tile it
+    assert "so they tile the input without overlapping." in intro_of(explain(runner))
+    assert "No window reads" not in intro_of(explain(runner, "-k", "3", "-s", "1"))
+
+
+def test_a_long_list_of_unread_cells_is_cut_in_the_middle(tmp_path: Path) -> None:
+    # kernel 1, stride 4 on 26 cells: windows at 0, 4, ..., 24; the 19 others unread
+    lesson = explanation("x", np.arange(26), PoolOptions(kernel=1, stride=4))
+    assert lesson.result.shape == (7,)
+    from maxpool_cli.cli.render_explain import intro
+
+    assert intro(lesson) == (
+        "Each output cell is the largest value of a window of 1 cell of the input. The "
+        "windows move 4 cells at a time, so 3 cells are skipped between windows. No window "
+        "reads positions 1 to 3, 5 to 7, 9 to 11, ..., 25 (19 positions): the floor in the "
+        "size formula drops the 1 cell after the last window; the windows are 1 cell wide "
+        "and 4 apart, so the cells between them are skipped."
+    )
+
+
+def test_ordinals() -> None:
+    from maxpool_cli.cli.render_explain import ordinal
+
+    words = [ordinal(n) for n in (1, 2, 3, 4, 10, 11, 12, 13, 21, 22, 23, 101, 111, 112, 123)]
+    assert words == [
+        "1st", "2nd", "3rd", "4th", "10th", "11th", "12th", "13th",
+        "21st", "22nd", "23rd", "101st", "111th", "112th", "123rd",
+    ]  # fmt: skip
+
+
+def test_a_tie_says_the_first_cell_in_row_order_wins(runner: CliRunner, tmp_path: Path) -> None:
+    out = explain(runner, "-k", "2", "--op", "min")
+    assert (
+        "  min(1, 1, 5, 6) = 1  (input [0, 0], flat index 0; 2 cells hold 1: the first in\n"
+        "    row order wins, as PyTorch's index does)\n"
+    ) in out
+    assert "  min(2, 4, 7, 8) = 2  (input [0, 2], flat index 2)\n" in out  # no tie
+    path = tmp_path / "t.npy"
+    np.save(path, np.array([[3, 2, 1], [1, 2, 3], [0, 3, 0]]))
+    out = explain(runner, str(path), "-k", "3")
+    assert (
+        "max(3, 2, 1, 1, 2, 3, 0, 3, 0) = 3 (input [0, 0], flat index 0; 3 cells hold 3: the "
+        "first in row order wins, as PyTorch's index does)"
+    ) in " ".join(out.split())
+    assert "0<3>[2][1]    0<3>\n" in out  # the first 3 is the one marked
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_words_wrap_at_words_to_the_width(runner: CliRunner, columns: int) -> None:
+    args = ["explain", "-k", "3", "-s", "2", "-p", "same", "--op", "min"]
+    out = runner.invoke(cli, args, env={"COLUMNS": str(columns)}).stdout
+    words = [line for line in out.splitlines() if not re.match(r"^[ p\d]*[ \[<]", line)]
+    assert all(len(line) <= columns for line in out.split("\nInput")[0].splitlines())
+    assert max(len(line) for line in words) <= columns
+    header = out.split("\n\n")[0]
+    assert " ".join(header.split()) == (
+        "the classic 4x4 example: input (4, 4) int64 -> output (2, 2) int64, min, kernel 3x3, "
+        "stride 2x2, padding same (0:1, 0:1)"
+    )
+    formulas = out.split("\n\n")[2]
+    from maxpool_cli.cli.render_explain import formulas as formula_lines
+
+    lesson = explanation("x", CLASSIC, PoolOptions(kernel=3, stride=2, padding="same"))
+    assert formulas.split() == " ".join(formula_lines(lesson)).split()  # no word broken
+    if columns == 80:
+        assert formulas.splitlines()[:3] == [
+            "Output size: out = ceil(n / s); padding = max((out - 1)*s + k - n, 0), the odd",
+            "  cell after",
+            "  rows     out = ceil(4 / 2) = 2; padding = max((2 - 1)*2 + 3 - 4, 0) = 1: 0",
+        ]
+        assert formulas.splitlines()[3] == "           before, 1 after"
+
+
 def test_dilation_shows_the_effective_kernel(runner: CliRunner) -> None:
     out = explain(runner, "-k", "2", "-s", "1", "-d", "2")
     assert "Output size: out = floor((n - e) / s) + 1, with e = d*(k - 1) + 1\n" in out
@@ -148,7 +272,7 @@ def test_one_dimension_reads_well(runner: CliRunner, tmp_path: Path) -> None:
     np.save(path, np.array([3.0, np.nan, 4, 1, 5, 9, 2, 6]))
     out = explain(runner, str(path), "-k", "3", "-s", "2", "-d", "2")
     assert "  positions  e = 2*(3 - 1) + 1 = 5; out = floor((8 - 5) / 2) + 1 = 2\n" in out
-    assert "A window holding a NaN gives NaN." in out
+    assert "A window holding a NaN gives NaN." in " ".join(out.split())
     assert "Step 1 of 2: output [0] reads positions 0, 2, 4" in out
     out = explain(runner, str(path), "-k", "3", "-s", "2", "--op", "avg", "--nan", "ignore")
     assert "avg(3, nan, 4) = 7 / 2 = 3.5  (NaN skipped)" in out
@@ -227,8 +351,9 @@ def test_a_large_image_shows_its_first_and_last_steps(runner: CliRunner) -> None
     steps = re.findall(r"^Step (\d+) of 65536", out, re.MULTILINE)
     assert steps == ["1", "2", "3", "65534", "65535", "65536"]
     assert "... 65530 more steps ..." in out
-    assert (
-        "Step 65536 of 65536: output [255, 255] reads rows 510, 511, p; columns 510, 511, p" in out
+    assert (  # (wrapped at 80 columns, at a word)
+        "Step 65536 of 65536: output [255, 255] reads rows 510, 511, p; columns 510, 511,\n  p\n"
+        in out
     )
     # each step shows the part of the input around its window, labelled with its positions
     last = out.split("Step 65536 of 65536")[1]
@@ -240,7 +365,8 @@ def test_a_large_image_shows_its_first_and_last_steps(runner: CliRunner) -> None
 def test_crop_and_channel_walk_a_patch(runner: CliRunner) -> None:
     image = str(SAMPLE / "astronaut.png")
     out = explain(runner, image, "--channel", "1", "--crop", "180,200,6,6", "-k", "2")
-    assert out.startswith(f"{image}[180:186, 200:206, 1]: input (6, 6) uint8 -> output (3, 3)")
+    header = " ".join(out.split("\n\n")[0].split())
+    assert header.startswith(f"{image}[180:186, 200:206, 1]: input (6, 6) uint8 -> output (3, 3)")
     pixels = np.asarray(Image.open(image))[180:186, 200:206, 1]
     np.testing.assert_array_equal(output_grid(out), pool(pixels, 2))
     assert out.count("Step ") == 9

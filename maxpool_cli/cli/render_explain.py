@@ -72,12 +72,13 @@ def _fixed_words(ex: Explanation) -> list[str]:
     axes = ex.geometry.per_axis  # type: ignore[union-attr]
     names = axis_names(ex)
     kernel = "x".join(str(g.kernel) for g in axes)
-    window = f"a window of {kernel} cells" if len(axes) == 1 else f"a {kernel} window"
+    cells = "cells" if len(axes) > 1 or axes[0].kernel > 1 else "cell"
+    window = f"a window of {kernel} {cells}" if len(axes) == 1 else f"a {kernel} window"
     first = f"Each output cell is {OP_WORDS[op]} of {window} of the input"
     if any(g.dilation > 1 for g in axes):
-        every = "x".join(str(g.dilation) for g in axes)
+        dilation = "x".join(str(g.dilation) for g in axes)
         span = "x".join(str(g.span) for g in axes)
-        first += f" that reads every {every} cells (dilation {every}), so it spans {span}"
+        first += f" that reads {_every(axes, names)} (dilation {dilation}), so it spans {span}"
     words = [first + "."]
     strides = {g.stride for g in axes}
     if len(strides) == 1:
@@ -90,16 +91,20 @@ def _fixed_words(ex: Explanation) -> list[str]:
             f" {'down' if name == 'rows' else 'across'}"
             for g, name in zip(axes, names)
         )
+    unread = [_unread(g) for g in axes]
     overlaps = {g.span - g.stride for g in axes}
     if len(overlaps) == 1:
         o = overlaps.pop()
         if o > 0:
             moves += f", so neighbours overlap by {o} cell{'s' if o > 1 else ''}"
-        elif o == 0:
+        elif o == 0 and not any(cells for cells, _ in unread):
             moves += ", so they tile the input without overlapping"
+        elif o == 0:
+            moves += ", so they do not overlap"
         else:
-            moves += f", so {-o} cell{'s' if o < -1 else ''} between windows are skipped"
+            moves += f", so {-o} cell{' is' if o == -1 else 's are'} skipped between windows"
     words.append(moves + ".")
+    words += _unread_words(unread, names)
     words += _padding_words(ex)
     if ex.geometry.ceil_mode:  # type: ignore[union-attr]
         words.append(
@@ -108,6 +113,93 @@ def _fixed_words(ex: Explanation) -> list[str]:
         )
     del options
     return words
+
+
+def ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``12th``, ``21st``, ``113th``."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _every(axes: tuple[AxisGeometry, ...], names: list[str]) -> str:
+    """``every 2nd cell along each axis``, or ``every row and every 3rd column``."""
+    dilations = {g.dilation for g in axes}
+    if len(dilations) == 1:
+        along = "" if len(axes) == 1 else " along each axis"
+        return f"every {ordinal(dilations.pop())} cell{along}"
+    return " and ".join(
+        f"every {ordinal(g.dilation) + ' ' if g.dilation > 1 else ''}{name[:-1]}"
+        for g, name in zip(axes, names)
+    )
+
+
+def _unread(g: AxisGeometry) -> tuple[list[int], list[str]]:
+    """The real cells of an axis that no window reads, and why: the size formula's floor
+    leaves out what follows the last window, a stride longer than the window skips the
+    cells between windows, and a dilated window skips those between its taps."""
+    starts = np.arange(g.out) * g.stride - g.pad_before
+    taps = (starts[:, None] + np.arange(g.kernel) * g.dilation).ravel()
+    read = np.zeros(g.size, dtype=bool)
+    read[taps[(taps >= 0) & (taps < g.size)]] = True
+    unread = np.flatnonzero(~read)
+    if not unread.size:
+        return [], []
+    end = int(starts[-1]) + g.span  # the first cell after the last window
+    spanned = np.zeros(g.size + 1, dtype=np.int64)  # +1 where a window begins, -1 past it
+    np.add.at(spanned, np.clip(starts, 0, g.size), 1)
+    np.add.at(spanned, np.clip(starts + g.span, 0, g.size), -1)
+    inside = np.cumsum(spanned)[:-1] > 0
+    reasons = []
+    tail = int((unread >= end).sum())
+    if tail:
+        reasons.append(
+            f"the floor in the size formula drops the {tail} cell{'s' if tail > 1 else ''} "
+            f"after the last window"
+        )
+    if ((unread < end) & ~inside[unread]).any():
+        reasons.append(
+            f"the windows are {g.span} cell{'s' if g.span > 1 else ''} wide and {g.stride} "
+            f"apart, so the cells between them are skipped"
+        )
+    if inside[unread].any():
+        reasons.append(
+            f"dilation {g.dilation} reads every {ordinal(g.dilation)} cell, and no window "
+            f"lands on the ones between"
+        )
+    return [int(p) for p in unread], reasons
+
+
+def _unread_words(unread: list[tuple[list[int], list[str]]], names: list[str]) -> list[str]:
+    """``No window reads row 3 or column 3: ...``: the cells pooling leaves out, and why."""
+    left = [(cells, why, name) for (cells, why), name in zip(unread, names) if cells]
+    if not left:
+        return []
+    which = " or ".join(_positions(name, cells) for cells, _, name in left)
+    reasons = {"; ".join(why) for _, why, _ in left}
+    if len(reasons) == 1:
+        return [f"No window reads {which}: {reasons.pop()}."]
+    parts = [f"{_positions(name, cells)} ({'; '.join(why)})" for cells, why, name in left]
+    return [f"No window reads {' or '.join(parts)}."]
+
+
+def _positions(name: str, cells: list[int]) -> str:
+    """``row 3``, ``columns 3 and 4``, ``positions 8 to 11``, ``rows 3, 7, 11, ..., 511 (128
+    rows)``: runs of consecutive cells joined, a long list cut in the middle."""
+    runs: list[list[int]] = []
+    for p in cells:
+        if runs and p == runs[-1][-1] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    items = []
+    for run in runs:
+        items += [f"{run[0]} to {run[-1]}"] if len(run) > 2 else [str(p) for p in run]
+    noun = name if len(cells) > 1 else name[:-1]
+    if len(items) > 5:
+        return f"{noun} {', '.join(items[:3])}, ..., {items[-1]} ({len(cells)} {name})"
+    if len(items) == 1:
+        return f"{noun} {items[0]}"
+    return f"{noun} {', '.join(items[:-1])} and {items[-1]}"
 
 
 def _padding_words(ex: Explanation) -> list[str]:
@@ -246,7 +338,8 @@ def step_math(ex: Explanation, step: Step) -> str:
         position = list(step.out_index)
         for a, p in zip(ex.geometry.axes, where):
             position[a] = int(p)
-        text += f"  (input [{', '.join(map(str, position))}], flat index {step.index})"
+        text += f"  (input [{', '.join(map(str, position))}], flat index {step.index}"
+        text += _tie_words(step, result) + ")"
     elif op in ("max", "min") and _isnan(result) and not ignore:
         text += "  (a NaN wins: it propagates)"
     elif op in ("max", "min") and not _isnan(result):
@@ -266,6 +359,21 @@ def step_math(ex: Explanation, step: Step) -> str:
     if ignore and len(counted) < len(taking):
         text += "  (NaN skipped)"
     return text
+
+
+def _tie_words(step: Step, result: object) -> str:
+    """When more than one cell of the window holds the max (or min): which one wins."""
+    same = sum(
+        1
+        for c, v in zip(step.cells, step.values)
+        if c.kind == "real" and v is not None and not _isnan(v) and _exact(v) == _exact(result)
+    )
+    if same < 2:
+        return ""
+    return (
+        f"; {same} cells hold {number_text(result)}: the first in row order wins, as "
+        f"PyTorch's index does"
+    )
 
 
 def step_note(ex: Explanation, step: Step) -> str | None:
@@ -550,13 +658,14 @@ def print_explanation(console: Console, ex: Explanation) -> None:
         options.op,
         options.padding,
     )
-    console.print(Text(line, style="bold"), soft_wrap=True)
+    _say(console, line, "bold")
     console.print()
     for text in textwrap.wrap(intro(ex), min(console.width, WIDTH)):
         _say(console, text)
     console.print()
+    under = " " * (max(len(n) for n in axis_names(ex)) + 4)  # an axis's numbers, wrapped
     for text in formulas(ex):
-        _say(console, text)
+        _say(console, text, indent=under if text.startswith(" ") else "  ")
     console.print()
     small = all(len(_extent(ex, a)) <= VIEW for a in range(x.ndim))
     if small:
@@ -577,8 +686,8 @@ def print_explanation(console: Console, ex: Explanation) -> None:
             )
             console.print()
         previous = number
-        console.print(Text(step_title(ex, number, step), style="bold"), soft_wrap=True)
-        _say(console, f"  {step_math(ex, step)}")
+        _say(console, step_title(ex, number, step), "bold")
+        _say(console, f"  {step_math(ex, step)}", indent="    ")
         note = None if noted else step_note(ex, step)
         if note is not None:
             for text in textwrap.wrap(note, min(console.width, WIDTH) - 2):
@@ -606,9 +715,18 @@ def _padded(ex: Explanation) -> bool:
     return any(b or a for b, a in ex.geometry.padding)
 
 
-def _say(console: Console, text: str) -> None:
-    """One line of plain words (never read as markup, never wrapped)."""
-    console.print(Text(text), soft_wrap=True, highlight=False)
+def _say(console: Console, text: str, style: str = "", indent: str = "  ") -> None:
+    """A line of plain words (never read as markup), wrapped at words to the console's
+    width, its continuation lines indented by ``indent``."""
+    lines = textwrap.wrap(
+        text,
+        min(console.width, WIDTH),
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    for line in lines or [""]:
+        console.print(Text(line, style=style), soft_wrap=True, highlight=False)
 
 
 def _print_lines(console: Console, lines: list[Text]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import OutputExistsError, ParameterError
+from ..errors import ParameterError
 from ..io.formats import FORMATS, check_compress_level, from_extension, is_zarr_store
 from ..jobs.options import PoolOptions
 from . import streams
@@ -128,8 +128,6 @@ def pyramid(
         if level_format is None:
             level_format = "npy" if is_zarr_store(source) else from_extension(Path(source))
         check_compress_level(compress_level, level_format, output)
-    if target.exists() and not overwrite:
-        raise OutputExistsError(target)
     built, notes = build_pyramid(source, target, settings, request)
     for note in notes:
         streams.note(note, source)

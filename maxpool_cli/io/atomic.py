@@ -8,6 +8,7 @@ removes those whose writer is dead, and never touches a live writer's.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import sys
@@ -189,22 +190,88 @@ def atomic_write(
 @contextlib.contextmanager
 def atomic_folder(path: Path, overwrite: bool = False) -> Iterator[Path]:
     """A temporary folder beside ``path`` (a Zarr store) that becomes ``path`` only if the
-    block succeeds; removed otherwise."""
+    block succeeds; removed otherwise. An existing ``path`` (with ``overwrite``) is swapped
+    out whole and removed after: at every instant ``path`` is the old folder or the new."""
     remove_stale_temporaries(path)
     tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=SUFFIX, dir=path.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's folder is private (0700); an output's not
         yield tmp
         sync_tree(tmp)  # what the folder holds is on disk before its name says it is whole
-        if path.exists():
-            if not overwrite:
-                raise FileExistsError(path)
-            shutil.rmtree(path)
-        tmp.rename(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(path)
+        old = _move_in(tmp, path, overwrite)
         fsync_folder(path.parent)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove(tmp)
         raise
+    if old is not None:
+        _remove(old)
+
+
+# Attempts at moving a folder in while other writers of the same target move theirs.
+MOVE_ATTEMPTS = 20
+
+
+def _move_in(tmp: Path, path: Path, overwrite: bool) -> Path | None:
+    """Give the finished folder ``tmp`` the name ``path``; return where the old ``path`` now
+    is (a temporary, to remove), or None. Two writers replacing one target both succeed,
+    one result winning whole."""
+    for _ in range(MOVE_ATTEMPTS):
+        if not os.path.lexists(path):
+            try:
+                os.rename(tmp, path)
+                return None
+            except OSError as e:
+                if e.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR, errno.ENOTDIR):
+                    raise
+            # Another writer's folder came in meanwhile: replace that one instead.
+        if not overwrite:
+            raise FileExistsError(path)
+        if _exchange(tmp, path):
+            return tmp  # (now holding the old folder)
+        # A temporary's name, which a rerun removes if this writer dies before it does.
+        aside = tmp.with_name(f"{tmp.name.removesuffix(SUFFIX)}old{SUFFIX}")
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            continue  # another writer moved it aside first: try again from the start
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            os.rename(aside, path)  # (the old folder back, rather than no folder)
+            raise
+        return aside
+    raise FileExistsError(path)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two names atomically (Linux's ``renameat2`` with ``RENAME_EXCHANGE``); False
+    where that is not possible here, or ``b`` is gone."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes  # (not at start-up)
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False  # a C library without it
+    at_cwd, exchange = -100, 2  # AT_FDCWD, RENAME_EXCHANGE
+    if renameat2(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOENT, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False  # b gone meanwhile, or a file system without exchange: the other way
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _remove(path: Path) -> None:
+    """Remove a temporary file or folder, whatever is left of it."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _umask() -> int:

@@ -29,7 +29,7 @@ from ..engine import (
 from ..errors import FileFormatError, MaxpoolError, ParameterError, about_file
 from ..io.document import Document
 from ..io.files import STDIO, Written
-from ..io.formats import from_extension
+from ..io.formats import from_extension, is_zarr_store
 from ..io.geotiff import GeoRef
 from ..io.headers import FileInfo
 from ..io.memory import check_fits
@@ -362,11 +362,13 @@ def reports(pooled: Pooled) -> list[ArrayReport]:
 
 
 def check_output(source: str | Path, target: str | Path) -> None:
-    """Refuse an output that is the input itself: inputs are never modified."""
+    """Refuse an output that is the input itself (the same path, a hard link, a symlink, a
+    path through ``..``), a folder that holds the input, or a place inside an input store:
+    inputs are never modified or lost."""
     if STDIO in (str(source), str(target)):
         return
-    src, dst = Path(source), Path(target)
-    same = src.resolve() == dst.resolve()
+    src, dst = Path(source).resolve(), Path(target).resolve()
+    same = src == dst
     if not same and dst.exists():
         try:
             same = os.path.samefile(src, dst)
@@ -374,6 +376,15 @@ def check_output(source: str | Path, target: str | Path) -> None:
             same = False
     if same:
         raise ParameterError(f"{target}: is the input {source}; expected a different output path")
+    if dst in src.parents:
+        raise ParameterError(
+            f"{target}: holds the input {source}, which replacing it would lose; expected an "
+            f"output outside it"
+        )
+    if src in dst.parents and is_zarr_store(src):
+        raise ParameterError(
+            f"{target}: is inside the input store {source}; expected an output outside it"
+        )
 
 
 def indices_document(pooled: Pooled) -> Document:

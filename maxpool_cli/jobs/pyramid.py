@@ -26,6 +26,7 @@ from ..engine import PoolGeometry, result_dtype
 from ..errors import (
     FileFormatError,
     MissingExtraError,
+    OutputExistsError,
     ParameterError,
     ShapeError,
     about_file,
@@ -36,7 +37,7 @@ from ..io.document import Document, ImageInfo
 from ..io.formats import DEFAULT_EXTENSION, from_extension
 from ..io.memory import check_fits
 from ..io.modes import MODE_DTYPES
-from .one_file import large_file, pooled_georef
+from .one_file import check_output, large_file, pooled_georef
 from .options import Settings
 from .out_of_core import fitted_bands, geometry_for, open_source, pooled_bands
 
@@ -169,6 +170,9 @@ def build_pyramid(
 ) -> tuple[list[Level], list[str]]:
     """Build the pyramid of ``source`` into ``target`` (``.zarr``, ``.tif`` or a folder);
     return its levels, and notes (values rounded to fit an image's dtype)."""
+    check_output(source, target)
+    if target.exists() and not settings.overwrite:
+        raise OutputExistsError(target)
     kind = _target_kind(target)
     if request.dask is not None and kind != "zarr":
         raise ParameterError(

@@ -28,7 +28,7 @@ from maxpool_cli.engine.kernels import OPS
 from maxpool_cli.engine.reference import walk
 from maxpool_cli.jobs.lesson import explanation
 from maxpool_cli.jobs.options import PoolOptions
-from maxpool_cli.jobs.snippets import snippet
+from maxpool_cli.jobs.snippets import LITERAL_UP_TO, Data, snippet
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -506,11 +506,26 @@ def geometry_of(shape: tuple[int, ...], options: PoolOptions) -> object:
     return pool_geometry(shape, *(args[k] for k in keys))
 
 
+def stored_input(case: str) -> np.ndarray:
+    """The input a stored snippet writes out: small values in halves (ties among them),
+    and NaNs in float data."""
+    shape, dtype, _ = STORED[case]
+    if case == "classic":  # what `maxpool explain --code` writes out for its example
+        return CLASSIC.astype(dtype)
+    rng = np.random.default_rng(7)
+    if dtype.startswith("float"):
+        x = np.round(rng.normal(0, 4, shape) * 2) / 2
+        x[rng.random(shape) < 0.1] = np.nan
+        return x.astype(dtype)
+    return rng.integers(-3, 4, shape).astype(dtype)
+
+
 @pytest.mark.parametrize("library", ["torch", "tf", "numpy"])
 @pytest.mark.parametrize("case", sorted(STORED))
 def test_snippets_are_the_stored_ones(library: str, case: str) -> None:
     shape, dtype, options = STORED[case]
-    text = snippet(library, options, geometry_of(shape, options), dtype)  # type: ignore[arg-type]
+    data = Data(stored_input(case))
+    text = snippet(library, options, geometry_of(shape, options), dtype, data)  # type: ignore[arg-type]
     stored = SNIPPETS / f"{case}.{library}.txt"
     if os.environ.get("MAXPOOL_UPDATE_SNIPPETS"):  # after a change checked by verify_snippets
         stored.write_text(text)
@@ -520,6 +535,16 @@ def test_snippets_are_the_stored_ones(library: str, case: str) -> None:
 def run_snippet(text: str, x: np.ndarray) -> np.ndarray:
     scope: dict[str, object] = {"x": x.copy(), "maxpool_cli": maxpool_cli}
     exec(compile(text, "<snippet>", "exec"), scope)
+    return np.asarray(scope["y"])
+
+
+def run_pasted(text: str) -> np.ndarray:
+    """A snippet as a user pastes it into a fresh interpreter: nothing defined beforehand
+    (it imports what it uses, numpy first, and defines ``x`` itself)."""
+    scope: dict[str, object] = {}
+    exec(compile(text, "<pasted>", "exec"), scope)
+    assert isinstance(scope["np"], type(np))
+    assert isinstance(scope["x"], np.ndarray)
     return np.asarray(scope["y"])
 
 
@@ -537,13 +562,14 @@ def header_call(text: str) -> str:
 
 @pytest.mark.parametrize("case", sorted(STORED))
 def test_stored_numpy_snippets_run_to_pool(case: str) -> None:
-    shape, dtype, options = STORED[case]
-    rng = np.random.default_rng(7)
-    x = rng.normal(0, 4, shape) if dtype.startswith("float") else rng.integers(-3, 4, shape)
-    x = x.astype(dtype)
-    if dtype.startswith("float"):
-        x[rng.random(shape) < 0.1] = np.nan
+    """Each stored NumPy snippet, run as pasted (only numpy imported, by the snippet itself;
+    no ``x`` defined beforehand), gives what ``pool`` gives for the input it writes out."""
+    options = STORED[case][2]
+    x = stored_input(case)
     text = (SNIPPETS / f"{case}.numpy.txt").read_text()
+    assert [line for line in text.splitlines() if line.startswith("import")] == [
+        "import numpy as np"
+    ]
     expected = eval(header_call(text), {"maxpool_cli": maxpool_cli, "x": x})
     np.testing.assert_array_equal(
         expected,
@@ -551,7 +577,7 @@ def test_stored_numpy_snippets_run_to_pool(case: str) -> None:
         if options.adaptive is None
         else adaptive_pool(x, **options.for_adaptive()),
     )
-    y = run_snippet(text, x)
+    y = run_pasted(text)
     assert y.dtype == expected.dtype
     np.testing.assert_allclose(y, expected, rtol=1e-6, equal_nan=True)
 
@@ -619,9 +645,11 @@ def test_numpy_snippets_compute_what_pool_computes() -> None:
             continue
         x, options = drawn
         geometry = geometry_of(x.shape, options)
-        text = snippet("numpy", options, geometry, x.dtype)  # type: ignore[arg-type]
+        small = x.size <= LITERAL_UP_TO  # written out: the snippet runs as pasted
+        data = Data(x) if small else None
+        text = snippet("numpy", options, geometry, x.dtype, data)  # type: ignore[arg-type]
         expected = eval(header_call(text), {"maxpool_cli": maxpool_cli, "x": x})
-        y = run_snippet(text, x)
+        y = run_pasted(text) if small else run_snippet(text, x)
         assert y.shape == expected.shape, text
         assert y.dtype == expected.dtype, text
         if options.op in ("max", "min", "mode"):
@@ -637,35 +665,123 @@ def test_numpy_snippets_compute_what_pool_computes() -> None:
         checked += 1
 
 
-def test_code_prints_the_snippet_alone(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["explain", "--code", "torch"])
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout == (SNIPPETS / "classic.torch.txt").read_text()
-    # the whole input, whatever --channel or --crop pick for the lesson
-    image = str(SAMPLE / "astronaut.png")
-    args = [
-        image,
-        "-k",
-        "2",
-        "--op",
-        "avg",
-        "--code",
-        "numpy",
-        "--channel",
-        "0",
-        "--crop",
-        "0,0,4,4",
-    ]
+def code(runner: CliRunner, *args: str) -> str:
     result = runner.invoke(cli, ["explain", *args])
     assert result.exit_code == 0, result.stderr
-    assert "# x: a (512, 512, 3) uint8 array" in result.stdout
-    pixels = np.asarray(Image.open(image))
-    np.testing.assert_array_equal(
-        run_snippet(result.stdout, pixels), pool(pixels, 2, op="avg", axes=(0, 1))
+    return result.stdout
+
+
+def test_code_prints_the_snippet_alone_and_it_runs_as_pasted(runner: CliRunner) -> None:
+    assert code(runner, "--code", "torch") == (SNIPPETS / "classic.torch.txt").read_text()
+    text = code(runner, "--code", "numpy")
+    assert text == (SNIPPETS / "classic.numpy.txt").read_text()
+    np.testing.assert_array_equal(run_pasted(text), [[6, 8], [3, 4]])  # worked by hand
+    # every library's snippet defines the same x
+    literal = (
+        "x = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=np.int64)"
     )
+    for library in ("torch", "tf", "numpy"):
+        assert f"\n{literal}\n" in code(
+            runner, "-k", "3", "-s", "2", "-p", "same", "--code", library
+        )
     hinted = runner.invoke(cli, ["explain", "--code", "pytorch"])
     assert hinted.exit_code == 2
     assert "did you mean 'torch'?" in hinted.stderr
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "uint8", "int8", "bool", "uint64"])
+def test_a_small_files_snippet_writes_every_value_exactly(
+    runner: CliRunner, tmp_path: Path, dtype: str
+) -> None:
+    rng = np.random.default_rng(3)
+    values = rng.normal(0, 50, (20, 20))  # 400 cells: the most written out
+    if dtype.startswith("float"):
+        values[0, :4] = [np.nan, np.inf, -np.inf, -0.0]
+        values[1, :3] = [1e-30, 3e38 if dtype == "float32" else 6e4, 1 / 3]
+    elif dtype.startswith("u"):
+        values = np.abs(values)
+    x = (values > 0) if dtype == "bool" else values.astype(dtype)
+    if dtype == "uint64":
+        x[0, 0] = np.iinfo(np.uint64).max
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    text = code(runner, str(path), "-k", "3", "-s", "2", "--code", "numpy")
+    assert "np.load" not in text
+    assert f"    dtype=np.{'bool_' if dtype == 'bool' else dtype},\n)\n" in text
+    pasted: dict[str, object] = {}
+    exec(compile(text, "<pasted>", "exec"), pasted)
+    written = np.asarray(pasted["x"])
+    assert written.dtype == x.dtype
+    np.testing.assert_array_equal(written, x)  # every value (NaN at NaN)
+    assert np.array_equal(np.signbit(written), np.signbit(x))  # -0.0 as -0.0
+    np.testing.assert_array_equal(np.asarray(pasted["y"]), pool(x, 3, 2))
+
+
+def test_a_larger_files_snippet_reads_it(runner: CliRunner, tmp_path: Path) -> None:
+    x = np.arange(401.0).reshape(1, 401)
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    text = code(runner, str(path), "-k", "2", "--axes", "1", "--code", "tf")
+    assert f"\nx = np.load({str(path)!r})\n".replace("'", '"') in text
+    text = code(runner, str(path), "-k", "2", "--axes", "1", "--code", "numpy")
+    np.testing.assert_array_equal(run_pasted(text), pool(x, 2, axes=(1,)))
+    features = str(SAMPLE / "features.npz")
+    text = code(runner, features, "--key", "heatmap", "-k", "2", "--code", "numpy")
+    assert f'\nx = np.load("{features}")["heatmap"]\n' in text
+    np.testing.assert_array_equal(run_pasted(text), pool(np.load(features)["heatmap"], 2))
+
+
+def test_the_snippet_of_a_patch_is_the_patch_walked(runner: CliRunner) -> None:
+    image = str(SAMPLE / "astronaut.png")
+    pixels = np.asarray(Image.open(image))
+    args = [image, "-k", "2", "--op", "avg", "--channel", "0", "--crop", "0,2,4,4"]
+    text = code(runner, *args, "--code", "numpy")
+    comment = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
+    assert comment == (
+        f"x: a (4, 4) uint8 array ({image}[0:4, 2:6, 0]); y = "
+        'maxpool_cli.pool(x, kernel=2, op="avg")'
+    )
+    patch = pixels[0:4, 2:6, 0]
+    rows = ", ".join(f"[{', '.join(map(str, row))}]" for row in patch.tolist())
+    assert f"x = np.array(\n    [{rows}],\n    dtype=np.uint8,\n)\n" in text
+    np.testing.assert_array_equal(run_pasted(text), pool(patch, 2, op="avg"))
+    # a larger patch: read from the file, then cut
+    args[-1] = "10,20,30,30"
+    text = code(runner, *args, "--code", "numpy")
+    assert f'\nx = maxpool_cli.load("{image}")[10:40, 20:50, 0]\n' in text
+    assert "\nimport maxpool_cli\n" in text
+    np.testing.assert_array_equal(run_pasted(text), pool(pixels[10:40, 20:50, 0], 2, op="avg"))
+    # without --crop or --channel: the whole image
+    text = code(runner, image, "-k", "2", "--code", "numpy")
+    assert (
+        "# x: a (512, 512, 3) uint8 array; y = maxpool_cli.pool(x, kernel=2, axes=(0, 1))" in text
+    )
+    np.testing.assert_array_equal(run_pasted(text), pool(pixels, 2, axes=(0, 1)))
+
+
+def test_run_code_defines_x_too(runner: CliRunner, tmp_path: Path) -> None:
+    classic = str(SAMPLE / "classic_4x4.npy")
+    result = runner.invoke(cli, ["run", classic, "-k", "2", "--code", "numpy"])
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout.split("\n\n", 1)[1]
+    assert (
+        "\nx = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=np.uint8)\n"
+        in text
+    )
+    np.testing.assert_array_equal(run_pasted(text), [[6, 8], [3, 4]])
+    # several arrays: each snippet reads its own
+    features = str(SAMPLE / "features.npz")
+    result = runner.invoke(cli, ["run", features, "-k", "2", "--code", "numpy", "-q"])
+    assert result.exit_code == 0, result.stderr
+    parts = result.stdout.split("\n# heatmap:\n")
+    assert f'\nx = np.load("{features}")["heatmap"]\n' in parts[1]
+    np.testing.assert_array_equal(run_pasted(parts[1]), pool(np.load(features)["heatmap"], 2))
+    # standard input cannot be read again: the snippet says what x must be
+    data = (SAMPLE / "classic_4x4.npy").read_bytes()
+    result = runner.invoke(cli, ["run", "-", "-k", "2", "--code", "numpy"], input=data)
+    assert "\n# x must be defined first: save the input (np.save) and np.load it here\n" in (
+        result.stdout
+    )
 
 
 def test_every_stored_snippet_is_used() -> None:

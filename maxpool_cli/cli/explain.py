@@ -101,13 +101,16 @@ def explain(
     options.check()
     if code is not None and save is not None:
         raise ParameterError("--code: prints the snippet alone; expected no --save with it")
+    member = None  # the array of the file walked, when it holds several
     if source is None:
         name, x, image = "the classic 4x4 example", np.array(CLASSIC), False
     else:
         doc = io.read(source, key=key)
         name, x, image = doc.name, doc.single(), doc.is_image
+        member = next(iter(doc.arrays)) if len(doc.arrays) == 1 else None
     if code is not None:
-        _print_code(code, name, x, options, image)
+        where = None if source is None else (source, member)
+        _print_code(code, where, name, x, options, image, crop, channel)
         return
     lesson = explanation(name, x, options, image, steps, crop, channel)
     if save is not None:
@@ -118,14 +121,37 @@ def explain(
     render_explain.print_explanation(render.stdout_console(), lesson)
 
 
-def _print_code(library: str, name: str, x: np.ndarray, options: PoolOptions, image: bool) -> None:
-    """The snippet alone on standard output: the same pooling of the whole input (--crop
-    and --channel only choose what the lesson walks)."""
+def _print_code(
+    library: str,
+    source: tuple[str, str | None] | None,
+    name: str,
+    x: np.ndarray,
+    options: PoolOptions,
+    image: bool,
+    crop: tuple[int, ...] | None,
+    channel: int | None,
+) -> None:
+    """The snippet alone on standard output, defining ``x`` so that it runs as pasted: the
+    whole input, or with --crop or --channel the patch the lesson walks. ``source``: the
+    file and the array of it, for a line reading a larger input."""
     from ..io.document import Document, ImageInfo
+    from ..jobs.lesson import patch
     from ..jobs.one_file import plan
-    from ..jobs.snippets import snippet
+    from ..jobs.snippets import Data, load_expression, snippet
 
-    info = ImageInfo(mode="RGB") if image else None
-    doc = Document(name, "png" if image else "npy", {"array": x}, image=info)
-    geometry = plan(doc, options)["array"]
-    click.echo(snippet(library, options, geometry, x.dtype), nl=False)
+    if crop is not None or channel is not None:
+        grid = patch(name, x, options, image, crop, channel)
+        x, options, geometry, index, what = (
+            grid.x,
+            grid.options,
+            grid.geometry,
+            grid.index,
+            grid.name,
+        )
+    else:
+        info = ImageInfo(mode="RGB") if image else None
+        doc = Document(name, "png" if image else "npy", {"array": x}, image=info)
+        geometry, index, what = plan(doc, options)["array"], "", ""
+    load = None if source is None else load_expression(*source, index)
+    data = Data(x, load, what)
+    click.echo(snippet(library, options, geometry, x.dtype, data), nl=False)

@@ -175,7 +175,7 @@ def run(
     else:
         arrays = _run_one(source, output, indices, settings, as_json, quiet, preview)
     if code is not None:
-        _print_code(code, arrays, settings.options, to_stderr=output == STDIO)
+        _print_code(code, source, arrays, settings.options, to_stderr=output == STDIO)
 
 
 def _names_a_folder(output: str) -> bool:
@@ -195,13 +195,14 @@ def _into_folder(source: str, folder: Path, fmt: str | None) -> Path:
 
 
 def _print_code(
-    library: str, arrays: list[ArrayReport], options: PoolOptions, to_stderr: bool
+    library: str, source: str, arrays: list[ArrayReport], options: PoolOptions, to_stderr: bool
 ) -> None:
-    """Each array's pooling as code for ``library`` (on stderr when stdout holds the data)."""
-    from ..jobs.snippets import snippet
+    """Each array's pooling as code for ``library`` (on stderr when stdout holds the data),
+    reading or writing out ``x`` so that it runs as pasted."""
+    from ..jobs.snippets import file_snippet
 
     for a in arrays:
-        text = snippet(library, options, a.geometry, a.input_dtype)
+        text = file_snippet(library, options, a.geometry, a.input_dtype, source, a.name)
         named = f"# {a.name}:\n{text}" if len(arrays) > 1 else text
         click.echo("\n" + named, nl=False, err=to_stderr)
 

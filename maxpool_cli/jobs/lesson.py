@@ -69,22 +69,53 @@ def explanation(
     channel : int, optional
         For a 3-D input: the index along its axis that is not pooled.
     """
-    source_ndim = x.ndim
-    x, options, picked = _grid(name, x, options, image, channel)
-    x, cropped = _crop(x, crop)
-    name = _slice_name(name, source_ndim, picked, cropped)
-    info = ImageInfo(mode="L") if image else None
-    doc = Document(name, "png" if image else "npy", {"array": x}, image=info)
-    try:
-        geometry = plan(doc, options)["array"]
-    except ShapeError as e:
-        raise _with_axes_hint(e, name, x, options, image) from e
+    grid = patch(name, x, options, image, crop, channel)
+    name, x, options = grid.name, grid.x, grid.options
+    doc = Document(name, "png" if image else "npy", {"array": x}, image=grid.info)
+    geometry = grid.geometry
     result = pool_document(doc, options).result.arrays["array"]
     total = math.prod(result.shape)
     numbers = _chosen(total, steps)
     outputs = list(np.ndindex(*result.shape))
     walked = [(n, _step(x, geometry, outputs[n - 1], options)) for n in numbers]
     return Explanation(name, x, options, geometry, walked, total, result)
+
+
+@dataclass(frozen=True)
+class Patch:
+    """The grid a lesson walks: ``x`` (the input, or a channel and a crop of it), its
+    ``name`` (``astronaut.png[0:6, 0:6, 1]``), the options and geometry as they apply to it,
+    and ``index``, the part of the input it is (``[0:6, 0:6, 1]``; ``""``: all of it)."""
+
+    name: str
+    x: np.ndarray
+    options: PoolOptions
+    geometry: Geometry
+    index: str
+    info: ImageInfo | None  # an image's grid: one channel, pooled over height and width
+
+
+def patch(
+    name: str,
+    x: np.ndarray,
+    options: PoolOptions,
+    image: bool = False,
+    crop: tuple[int, ...] | None = None,
+    channel: int | None = None,
+) -> Patch:
+    """The grid :func:`explanation` walks (its parameters are the same), planned."""
+    source_ndim = x.ndim
+    x, options, picked = _grid(name, x, options, image, channel)
+    x, cropped = _crop(x, crop)
+    index = _index(source_ndim, picked, cropped)
+    name += index
+    info = ImageInfo(mode="L") if image else None
+    doc = Document(name, "png" if image else "npy", {"array": x}, image=info)
+    try:
+        geometry = plan(doc, options)["array"]
+    except ShapeError as e:
+        raise _with_axes_hint(e, name, x, options, image) from e
+    return Patch(name, x, options, geometry, index, info)
 
 
 def _grid(
@@ -129,16 +160,14 @@ def _grid(
     return grid, options, (axis, channel)
 
 
-def _slice_name(
-    name: str, ndim: int, picked: tuple[int, int] | None, cropped: list[str] | None
-) -> str:
-    """``astronaut.png[200:206, 220:226, 0]``: the file, and the part of it walked."""
+def _index(ndim: int, picked: tuple[int, int] | None, cropped: list[str] | None) -> str:
+    """``[200:206, 220:226, 0]``: the part of the input walked (``""``: the whole)."""
     if picked is None and cropped is None:
-        return name
+        return ""
     grid = cropped or [":"] * (ndim - (picked is not None))
     if picked is not None:
         grid.insert(picked[0], str(picked[1]))
-    return f"{name}[{', '.join(grid)}]"
+    return f"[{', '.join(grid)}]"
 
 
 def _crop(x: np.ndarray, crop: tuple[int, ...] | None) -> tuple[np.ndarray, list[str] | None]:

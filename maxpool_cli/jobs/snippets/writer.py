@@ -93,3 +93,63 @@ def _index(whole: int, parts: list[str]) -> str:
     while items and items[-1] == ":":
         items.pop()
     return f"[{', '.join(items)}]" if items else ""
+
+
+# --- the input written into code ---------------------------------------------------------------
+
+
+def _array_lines(x: np.ndarray) -> list[str]:
+    """``x = np.array([[1, 2], [3, 4]], dtype=np.int64)``: every value exactly (each float in
+    the shortest text its own dtype reads back the same), on one line when it fits, else
+    nested a row a line."""
+    dtype = f"dtype={_dtype_name(x.dtype)}"
+    cells = np.empty(x.shape, dtype=object)
+    for index, value in np.ndenumerate(x):
+        cells[index] = _exact(value)
+    one = f"x = np.array({_flat(cells)}, {dtype})"
+    if len(one) <= LINE:
+        return [one]
+    return ["x = np.array(", *_nested(cells, "    "), f"    {dtype},", ")"]
+
+
+def _exact(value: object) -> str:
+    """A value as Python reads it back exactly: ``3``, ``True``, ``0.1`` (a float32's own
+    shortest digits: read as a float64 and then rounded to float32, they give it back),
+    ``-0.0``, ``np.nan``, ``-np.inf``."""
+    if isinstance(value, np.bool_):
+        return "True" if value else "False"
+    if isinstance(value, np.integer):
+        return str(int(value))
+    number = float(value)  # type: ignore[arg-type]
+    if math.isnan(number):
+        return "np.nan"
+    if math.isinf(number):
+        return "np.inf" if number > 0 else "-np.inf"
+    return str(value)
+
+
+def _flat(cells: np.ndarray) -> str:
+    if cells.ndim == 1:
+        return f"[{', '.join(cells.tolist())}]"
+    return f"[{', '.join(_flat(sub) for sub in cells)}]"
+
+
+def _nested(cells: np.ndarray, indent: str) -> list[str]:
+    """``cells`` as lines at ``indent``, each ending in a comma: one line when it fits, else
+    its rows, and the values of a long row over as many lines as they need."""
+    one = f"{indent}{_flat(cells)},"
+    if len(one) <= LINE:
+        return [one]
+    lines = [f"{indent}["]
+    if cells.ndim == 1:
+        line = ""
+        for value in cells.tolist():
+            if line and len(indent) + 4 + len(line) + len(value) + 2 > LINE:
+                lines.append(f"{indent}    {line.rstrip()}")
+                line = ""
+            line += f"{value}, "
+        lines.append(f"{indent}    {line.rstrip()}")
+    else:
+        for sub in cells:
+            lines += _nested(sub, indent + "    ")
+    return [*lines, f"{indent}],"]

@@ -8,9 +8,18 @@ with ``tests/golden/verify_snippets.py``).
 
 from __future__ import annotations
 
+import fcntl
 import math
 import os
+import pty
 import re
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import termios
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -18,6 +27,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from terminal import ANSI, run_in_terminal
 
 import maxpool_cli
 from maxpool_cli import MaxpoolError, adaptive_pool, pool
@@ -404,6 +414,132 @@ def test_a_row_is_pooled_along_it_with_axes(runner: CliRunner, tmp_path: Path) -
     out = explain(runner, str(row), "-k", "3", "--axes", "1", "-s", "2")
     assert "Step 1 of 3: output [0, 0] reads row 0; columns 0, 1, 2" in out
     np.testing.assert_array_equal(output_grid(out), [[4, 5, 9]])
+
+
+# --- on a terminal: long lessons paged ------------------------------------------------------
+
+LONG = ["explain", "-k", "2", "-p", "1", "--op", "avg"]  # 9 steps: longer than a screen
+MARKED = "sed s/^/paged:/"  # a pager that shows what went through it
+
+
+def test_a_lesson_on_a_terminal_goes_through_the_pager(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PAGER", raising=False)
+    screen = run_in_terminal(LONG, env={"MAXPOOL_PAGER": MARKED})
+    assert screen.code == 0, screen.stderr
+    lines = screen.text.rstrip("\n").split("\n")
+    assert (
+        lines[0]
+        == "paged:the classic 4x4 example: input (4, 4) int64 -> output (3, 3) float64, avg,"
+    )
+    assert all(line.startswith("paged:") for line in lines)  # every line, the last too
+    assert lines[-3:] == ["paged:0   1  1.5    4", "paged:1   4    4    4", "paged:2   1  2.5    4"]
+    assert "\x1b[" in screen.raw  # drawn for the terminal: in colour
+    # PAGER when MAXPOOL_PAGER is not set; MAXPOOL_PAGER first
+    monkeypatch.delenv("MAXPOOL_PAGER", raising=False)
+    assert run_in_terminal(LONG, env={"PAGER": MARKED}).text.startswith("paged:the classic")
+    both = run_in_terminal(LONG, env={"PAGER": "false", "MAXPOOL_PAGER": MARKED})
+    assert both.text.startswith("paged:the classic")
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PAGER": "cat"},
+        {"MAXPOOL_PAGER": ""},
+        {"PAGER": "no-such-pager -x"},
+        {"PATH": "/nonexistent"},
+    ],
+    ids=["PAGER=cat", "MAXPOOL_PAGER empty", "PAGER missing", "less missing"],
+)
+def test_without_a_pager_the_lesson_is_printed_whole(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    monkeypatch.delenv("PAGER", raising=False)
+    monkeypatch.delenv("MAXPOOL_PAGER", raising=False)
+    screen = run_in_terminal(LONG, env=env)
+    assert screen.code == 0, screen.stderr
+    assert screen.text.startswith("the classic 4x4 example: input (4, 4) int64 -> output (3, 3)")
+    assert screen.text.count("Step ") == 9
+    assert screen.text.endswith(
+        "Output:\n    0    1    2\n0   1  1.5    4\n1   4    4    4\n2   1  2.5    4\n"
+    )
+
+
+def test_no_pager_and_pipes_are_never_paged(runner: CliRunner) -> None:
+    screen = run_in_terminal([*LONG, "--no-pager"], env={"MAXPOOL_PAGER": MARKED})
+    assert screen.code == 0, screen.stderr
+    assert "paged:" not in screen.text
+    assert screen.text.count("Step ") == 9
+    piped = subprocess.run(
+        [sys.executable, "-m", "maxpool_cli", *LONG],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MAXPOOL_PAGER": MARKED, "PAGER": MARKED},
+        check=True,
+    )
+    assert "paged:" not in piped.stdout
+    assert "\x1b[" not in piped.stdout
+    assert piped.stdout == runner.invoke(cli, LONG).stdout
+
+
+def in_own_terminal(args: list[str], keys: bytes, timeout: float = 30) -> str:
+    """``maxpool ARGS`` with a pseudo-terminal 24 rows high as its controlling terminal (in a
+    session of its own, so that a pager reads its keys from it, never from the terminal the
+    tests run in); ``keys`` are typed once the first screen is shown. Its text, uncoloured."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("PAGER", "MAXPOOL_PAGER", "LESS")}
+
+    def own_terminal() -> None:
+        fcntl.ioctl(1, termios.TIOCSCTTY, 0)
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "maxpool_cli", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**env, "TERM": "xterm-256color"},
+        start_new_session=True,
+        preexec_fn=own_terminal,
+    )
+    os.close(slave)
+    output, typed = b"", False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # the other side closed
+                    break
+                output += data
+            elif process.poll() is not None:
+                break
+            if keys and not typed and b"Step 1 of " in output:
+                time.sleep(0.5)
+                os.write(master, keys)
+                typed = True
+        assert process.wait(timeout=5) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    text = ANSI.sub("", output.decode(errors="replace")).replace("\r\n", "\n")
+    return re.sub(r"\x1b[=>]|\r", "", text)  # (less's keypad modes, and its returns)
+
+
+@pytest.mark.skipif(shutil.which("less") is None, reason="less is not installed")
+def test_less_shows_a_long_lesson_a_screen_at_a_time(tmp_path: Path) -> None:
+    shown = in_own_terminal(LONG, keys=b"q")
+    assert "the classic 4x4 example: input (4, 4) int64" in shown
+    assert "Step 1 of 9" in shown
+    assert "Step 9 of 9" not in shown  # below the first screen: q quit before it
+    two = tmp_path / "two.npy"
+    np.save(two, np.array([3, 1]))
+    short = in_own_terminal(["explain", str(two), "-k", "2"], keys=b"")  # 22 lines: less -F
+    assert "  max(3, 1) = 3  (input [0], flat index 0)\n" in short  # prints it, and ends
+    assert short.rstrip().endswith("Output:\n 0\n 3")
 
 
 # --- pictures ---------------------------------------------------------------------------------

@@ -3,6 +3,13 @@ and the same call in PyTorch, TensorFlow or NumPy."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +22,10 @@ from .params import CODE_CHOICE, INT_LIST, pooling_options
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from ..jobs.lesson import Explanation
+
+PAGER = "less -FRX"  # as git: -F prints a lesson that fits the screen, -R keeps its colours
 
 CLASSIC = [[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]
 
@@ -64,6 +75,12 @@ class StepsType(click.ParamType):
     help="Print only the same pooling as Python code for this library.",
 )
 @click.option("--key", help="The .npz member to walk.")
+@click.option(
+    "--no-pager",
+    is_flag=True,
+    help="Print the lesson straight out. On a terminal it goes through MAXPOOL_PAGER, else "
+    "PAGER, else 'less -FRX'.",
+)
 def explain(
     source: str | None,
     options: PoolOptions,
@@ -74,6 +91,7 @@ def explain(
     overwrite: bool,
     code: str | None,
     key: str | None,
+    no_pager: bool,
 ) -> None:
     """Learn pooling: what it does, each window in turn, and the same call in a framework.
 
@@ -94,9 +112,8 @@ def explain(
     """
     import numpy as np
 
-    from .. import io
+    from .. import io as files
     from ..jobs.lesson import explanation
-    from . import render, render_explain
 
     options.check()
     if code is not None and save is not None:
@@ -105,7 +122,7 @@ def explain(
     if source is None:
         name, x, image = "the classic 4x4 example", np.array(CLASSIC), False
     else:
-        doc = io.read(source, key=key)
+        doc = files.read(source, key=key)
         name, x, image = doc.name, doc.single(), doc.is_image
         member = next(iter(doc.arrays)) if len(doc.arrays) == 1 else None
     if code is not None:
@@ -118,7 +135,55 @@ def explain(
 
         written = save_lesson(Path(save), lesson, overwrite)
         click.echo(f"{save}: {written}", err=True)
-    render_explain.print_explanation(render.stdout_console(), lesson)
+    _show(lesson, None if no_pager else _pager())
+
+
+def _pager() -> list[str] | None:
+    """The pager a lesson goes through on a terminal, as git chooses: ``MAXPOOL_PAGER``,
+    else ``PAGER``, else ``less -FRX``; None off a terminal, for an empty one or ``cat``,
+    and when it is not installed (the lesson is printed straight out)."""
+    if not sys.stdout.isatty():
+        return None
+    command = os.environ.get("MAXPOOL_PAGER", os.environ.get("PAGER", PAGER))
+    try:
+        argv = shlex.split(command)
+    except ValueError:  # unbalanced quotes: no command to run
+        return None
+    if not argv or argv[0] == "cat" or shutil.which(argv[0]) is None:
+        return None
+    return argv
+
+
+def _show(lesson: Explanation, pager: list[str] | None) -> None:
+    """Print the lesson, or page it: drawn for this terminal (its width, its colours), then
+    piped through ``pager``, whose quitting early ends it quietly."""
+    from rich.console import Console
+
+    from . import render, render_explain
+
+    console = render.stdout_console()
+    if pager is None:
+        render_explain.print_explanation(console, lesson)
+        return
+    text = io.StringIO()
+    render_explain.print_explanation(
+        Console(file=text, force_terminal=True, width=console.width), lesson
+    )
+    env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}  # PAGER=less, as git
+    process = subprocess.Popen(pager, stdin=subprocess.PIPE, env=env)
+    assert process.stdin is not None
+    try:
+        process.stdin.write(text.getvalue().encode())
+        process.stdin.close()
+    except BrokenPipeError:  # the reader quit (q) before the end
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+    while True:
+        try:
+            process.wait()
+            break
+        except KeyboardInterrupt:  # Ctrl-C is the pager's to handle (less: stop, then q)
+            continue
 
 
 def _print_code(

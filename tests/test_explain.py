@@ -604,6 +604,35 @@ def test_large_grids_are_drawn_as_colour(runner: CliRunner, tmp_path: Path) -> N
         assert (sheet == end).all(axis=-1).sum() >= SMALL_CELL**2
 
 
+def written_cells(svg: Path) -> int:
+    """How many texts of a sheet sit centred in a box: cell values and grid labels (the
+    words above the grids are set at their top left)."""
+    root = ET.fromstring(svg.read_bytes())
+    texts = [e for e in root.iter() if e.tag.endswith("text")]
+    return sum(1 for e in texts if e.get("dominant-baseline") == "central")
+
+
+def test_a_sheet_draws_every_step_one_way(runner: CliRunner, tmp_path: Path) -> None:
+    image = str(SAMPLE / "astronaut.png")
+    # the first steps' views (15 cells: the corner, 12 around) would fit values, the third's
+    # (19) not: so none shows values, and the bytes are the same on every run
+    args = ["explain", image, "--channel", "0", "-k", "3", "-s", "2", "-p", "same"]
+    for name in ("a.svg", "b.svg", "a.png", "b.png"):
+        result = runner.invoke(cli, [*args, "--save", str(tmp_path / name)])
+        assert result.exit_code == 0, result.stderr
+        assert "6 steps on one sheet" in result.stderr
+    assert written_cells(tmp_path / "a.svg") == 0
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    # a 12x12 patch, 36 steps: every grid fits, so every step shows its values: per step the
+    # 144 input cells and 24 labels, the output's 12 labels and the n cells done so far
+    patch = tmp_path / "patch.svg"
+    crop = ["--crop", "0,0,12,12", "-k", "2", "--steps", "all"]
+    result = runner.invoke(cli, ["explain", image, "--channel", "0", *crop, "--save", str(patch)])
+    assert result.exit_code == 0, result.stderr
+    assert written_cells(patch) == sum(144 + 24 + 12 + n for n in range(1, 37))
+
+
 # --- --code: the same pooling in PyTorch, TensorFlow and NumPy ---------------------------------
 
 

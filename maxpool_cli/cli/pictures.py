@@ -4,7 +4,7 @@ window outlined and the winning cell highlighted, beside the output filling in.
 ``.gif``: an animation, one frame per step walked; ``.png``: a contact sheet of the same
 frames under the lesson's first words; ``.svg``: that sheet as vectors. Small grids show their
 values in the cells, larger ones show them as colour (dark blue for the least, yellow for the
-greatest). The drawing is laid out once, as rectangles and text, and then painted by Pillow
+greatest): one way for a whole drawing, as its largest grid decides. The drawing is laid out once, as rectangles and text, and then painted by Pillow
 (its scalable default font: no font files) or written as SVG; fixed colours and no
 timestamps, so the same lesson gives the same bytes.
 """
@@ -111,7 +111,9 @@ def save_lesson(path: Path, lesson: Explanation, overwrite: bool = False) -> str
             f"--save: {path} is no picture format explain draws; expected a name ending in "
             f"{', '.join(FORMATS)}"
         )
-    frames = [frame(lesson, number, step) for number, step in lesson.steps]
+    grids = [(number, step, *step_grids(lesson, number, step)) for number, step in lesson.steps]
+    values = all(fits_values(g) for _, _, source, result in grids for g in (source, result))
+    frames = [frame(lesson, n, step, source, result, values) for n, step, source, result in grids]
     if suffix == ".gif":
         data = gif(frames)
         what = f"an animation of {len(frames)} frame{'s' if len(frames) > 1 else ''}"
@@ -132,8 +134,25 @@ def save_lesson(path: Path, lesson: Explanation, overwrite: bool = False) -> str
 # --- layout -----------------------------------------------------------------------------------
 
 
-def frame(lesson: Explanation, number: int, step: Step) -> Drawing:
-    """One step: its words, then the input (window marked) beside the output so far."""
+def step_grids(lesson: Explanation, number: int, step: Step) -> tuple[Grid, Grid]:
+    """The input (around the window, if large) and the output so far, as one step shows."""
+    return (
+        input_grid(lesson, step, WHOLE_UP_TO, MARGIN),
+        output_grid(lesson, number, step, WHOLE_UP_TO, MARGIN),
+    )
+
+
+def fits_values(grid: Grid) -> bool:
+    """Whether a grid is small enough for its cells to show their values."""
+    return max(len(grid.texts), len(grid.columns)) <= VALUES_UP_TO
+
+
+def frame(
+    lesson: Explanation, number: int, step: Step, source: Grid, result: Grid, values: bool
+) -> Drawing:
+    """One step: its words, then the input (window marked) beside the output so far, their
+    cells showing their values or (``values`` False) colour only: one way for every frame of
+    a lesson (decided from its largest grid), so that no step reads differently."""
     shapes: list[Shape] = []
     y = PAD
     lines = [step_title(lesson, number, step), *_wrap(step_math(lesson, step))]
@@ -141,22 +160,20 @@ def frame(lesson: Explanation, number: int, step: Step) -> Drawing:
         shapes.append(Words(PAD, y, line, TEXT, INK if n == 0 else DIM))
         y += TEXT + 6
     y += 8
-    source = grid_drawing(input_grid(lesson, step, WHOLE_UP_TO, MARGIN))
-    result = grid_drawing(output_grid(lesson, number, step, WHOLE_UP_TO, MARGIN))
+    drawings = [grid_drawing(source, values), grid_drawing(result, values)]
     x = PAD
-    for title, drawing in (("input", source), ("output", result)):
+    for title, drawing in zip(("input", "output"), drawings):
         shapes.append(Words(x, y, title, TEXT - 1, DIM))
         shapes += drawing.moved(x, y + TEXT + 6)
         x += drawing.width + 3 * PAD
-    height = y + TEXT + 6 + max(source.height, result.height) + PAD
+    height = y + TEXT + 6 + max(d.height for d in drawings) + PAD
     width = max(x - 2 * PAD, max(_text_width(line, TEXT) for line in lines) + 2 * PAD)
     return Drawing(math.ceil(width), math.ceil(height), shapes)
 
 
-def grid_drawing(grid: Grid) -> Drawing:
-    """A grid as cells: values written in small grids, shown as colour in larger ones."""
+def grid_drawing(grid: Grid, values: bool) -> Drawing:
+    """A grid as cells: its values written in them, or (``values`` False) shown as colour."""
     rows, columns = len(grid.texts), len(grid.columns)
-    values = max(rows, columns) <= VALUES_UP_TO
     size = TEXT - 2
     if values:
         longest = max([_text_width(t, size) for row in grid.texts for t in row] + [0])

@@ -187,6 +187,14 @@ def test_cells_no_window_reads_are_named_and_never_tiled(runner: CliRunner, tmp_
         "floor in the size formula drops the 1 cell after the last window; the windows are "
         "2 cells wide and 3 apart, so the cells between them are skipped."
     )
+    # rounded up, kernel 1, stride 3 on 5: windows at 0 and 3 (one at 6 would start past
+    # the input); 4 is skipped as 1 and 2 are, not dropped by a floor
+    np.save(path, np.arange(5))
+    words = intro_of(explain(runner, str(path), "-k", "1", "-s", "3", "--ceil-mode"))
+    assert (
+        "No window reads positions 1, 2 and 4: the windows are 1 cell wide and 3 apart, so the "
+        "cells between them are skipped."
+    ) in words
     # rows read whole, columns not
     assert intro_of(explain(runner, "-k", "2,3", "-s", "2,3")).endswith(
         "so they do not overlap. No window reads column 3: the floor in the size formula "

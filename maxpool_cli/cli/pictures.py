@@ -4,9 +4,10 @@ window outlined and the winning cell highlighted, beside the output filling in.
 ``.gif``: an animation, one frame per step walked; ``.png``: a contact sheet of the same
 frames under the lesson's first words; ``.svg``: that sheet as vectors. Small grids show their
 values in the cells, larger ones show them as colour (dark blue for the least, yellow for the
-greatest): one way for a whole drawing, as its largest grid decides. The drawing is laid out once, as rectangles and text, and then painted by Pillow
-(its scalable default font: no font files) or written as SVG; fixed colours and no
-timestamps, so the same lesson gives the same bytes.
+greatest): one way for a whole drawing, as its largest grid decides. The drawing is laid
+out once, as rectangles and text, and then painted by Pillow (its scalable default font: no
+font files) or written as SVG; fixed colours and no timestamps, so the same lesson gives the
+same bytes.
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def _fixed_words(ex: Explanation) -> list[str]:
             f" {'down' if name == 'rows' else 'across'}"
             for g, name in zip(axes, names)
         )
-    unread = [_unread(g) for g in axes]
+    unread = [_unread(g, ex.geometry.ceil_mode) for g in axes]  # type: ignore[union-attr]
     overlaps = {g.span - g.stride for g in axes}
     if len(overlaps) == 1:
         o = overlaps.pop()
@@ -133,10 +133,11 @@ def _every(axes: tuple[AxisGeometry, ...], names: list[str]) -> str:
     )
 
 
-def _unread(g: AxisGeometry) -> tuple[list[int], list[str]]:
+def _unread(g: AxisGeometry, ceil_mode: bool) -> tuple[list[int], list[str]]:
     """The real cells of an axis that no window reads, and why: the size formula's floor
     leaves out what follows the last window, a stride longer than the window skips the
-    cells between windows, and a dilated window skips those between its taps."""
+    cells between windows (after the last, too, with ceil_mode: the window that would read
+    them starts past the input), and a dilated window skips those between its taps."""
     starts = np.arange(g.out) * g.stride - g.pad_before
     taps = (starts[:, None] + np.arange(g.kernel) * g.dilation).ravel()
     read = np.zeros(g.size, dtype=bool)
@@ -145,6 +146,8 @@ def _unread(g: AxisGeometry) -> tuple[list[int], list[str]]:
     if not unread.size:
         return [], []
     end = int(starts[-1]) + g.span  # the first cell after the last window
+    if ceil_mode:
+        end = g.size  # (rounded up: nothing is left over but what a long stride skips)
     spanned = np.zeros(g.size + 1, dtype=np.int64)  # +1 where a window begins, -1 past it
     np.add.at(spanned, np.clip(starts, 0, g.size), 1)
     np.add.at(spanned, np.clip(starts + g.span, 0, g.size), -1)

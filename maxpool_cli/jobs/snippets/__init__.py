@@ -150,19 +150,22 @@ def snippet(
             _torch_native(job, code, work)
         else:
             _tf_native(job, code, work)
-    header = _Code()
-    what = f" ({data.what})" if data is not None and data.what else ""
-    header.note(f"x: a {job.shape} {job.dtype} array{what}; y = {job.call}")
-    for line in _defined(data):
-        header.add(line)
-    body = header.text() + code.text()
+    body = _header(job, data) + code.text()
     return f"{_imports(library, body)}\n\n{body}"
 
 
-def _defined(data: Data | None) -> list[str]:
+def _header(job: _Job, data: Data | None) -> str:
+    """The comment saying what ``x`` is and which maxpool call agrees, then ``x`` itself."""
+    header = _Code()
+    what = f" ({data.what})" if data is not None and data.what else ""
+    header.note(f"x: a {job.shape} {job.dtype} array{what}; y = {job.call}")
+    for line in [] if data is None else _defined(data):
+        header.add(line)
+    return header.text()
+
+
+def _defined(data: Data) -> list[str]:
     """The lines defining ``x``: its values, or how to read it, or what to do first."""
-    if data is None:
-        return []
     values = data.values
     exact = values is not None and (values.dtype.kind != "f" or values.dtype.itemsize <= 8)
     if values is not None and exact and values.size <= LITERAL_UP_TO:

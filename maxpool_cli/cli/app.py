@@ -7,17 +7,21 @@ themselves on :data:`cli`; ``maxpool_cli.cli`` imports them all.
 from __future__ import annotations
 
 import enum
+import errno
 import os
 import re
 import shlex
+import signal
 import sys
 import traceback
+import warnings
 from typing import Any
 
 import click
 
 from .._version import __version__
 from ..errors import MaxpoolError, ParameterError
+from ..io import atomic
 
 STDIO = "-"  # standard input or output
 
@@ -29,6 +33,17 @@ class ExitStatus(enum.IntEnum):
     FAILURE = 1  # a file or the job failed
     USAGE = 2  # bad command line
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+    BROKEN_PIPE = 141  # the reader of standard output went away (128 + SIGPIPE)
+    TERMINATED = 143  # SIGTERM (128 + SIGTERM)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised wherever the process is, so that its temporaries are removed on the
+    way out as on Ctrl-C (a BaseException: no ``except Exception`` of a job stops it)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 class _Failure(click.ClickException):
@@ -37,6 +52,14 @@ class _Failure(click.ClickException):
 
 class _Interrupted(click.ClickException):
     exit_code = ExitStatus.INTERRUPTED
+
+
+class _Terminated(click.ClickException):
+    exit_code = ExitStatus.TERMINATED
+
+
+# Errors of writing that say what the disk or device is (not a bug): said in one line.
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS)
 
 
 # The library's argument names as the command line's flags, for messages that come from below.
@@ -94,7 +117,9 @@ class MaxpoolCommand(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.pop("debug", False) or ctx.find_root().params.get("debug"))
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # (a full disk or a closed pipe is found now, not at exit)
+            return result
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except ParameterError as e:
@@ -106,7 +131,11 @@ class MaxpoolCommand(click.Command):
                 traceback.print_exc()
             raise _Failure(one_line(flag_words(str(e)))) from e
         except KeyboardInterrupt:
+            _quiet_shutdown()
             raise _Interrupted("interrupted") from None
+        except Terminated:
+            _quiet_shutdown()
+            raise _Terminated("terminated (SIGTERM); no partial file is left") from None
         except MemoryError as e:
             if debug:
                 traceback.print_exc()
@@ -114,18 +143,54 @@ class MaxpoolCommand(click.Command):
                 "out of memory; a smaller --memory-limit pools .npy and TIFF files band by band"
             ) from e
         except BrokenPipeError:
-            # The reader went away (`maxpool run ... | head`): nothing left to say to it.
-            sys.stderr.close()
-            raise click.exceptions.Exit(ExitStatus.FAILURE) from None
+            # The reader went away (`maxpool run ... | head`): end quietly, as a command
+            # killed by SIGPIPE does; what Python would flush at exit goes nowhere.
+            _silence_stdout()
+            raise click.exceptions.Exit(ExitStatus.BROKEN_PIPE) from None
+        except OSError as e:
+            if e.errno not in WRITE_ERRNOS:
+                if debug:
+                    raise
+                raise _Failure(_unexpected(e)) from e
+            if debug:
+                traceback.print_exc()
+            # (Files are written through io, which names them; what is left is stdout.)
+            where = e.filename or "<stdout>"
+            raise _Failure(one_line(f"{where}: cannot write: {e.strerror or e}")) from e
         except Exception as e:
             if debug:
                 raise
-            raise _Failure(
-                one_line(
-                    f"unexpected {type(e).__name__}: {e} (this is a bug; --debug shows the "
-                    f"traceback)"
-                )
-            ) from e
+            raise _Failure(_unexpected(e)) from e
+
+
+def _unexpected(e: Exception) -> str:
+    return one_line(
+        f"unexpected {type(e).__name__}: {e} (this is a bug; --debug shows the traceback)"
+    )
+
+
+def _quiet_shutdown() -> None:
+    """Clean up after a stopped job, and say nothing more on the way out: the coroutines
+    and tasks of an asynchronous library (zarr) stopped half way are collected at exit,
+    each with a RuntimeWarning, an asyncio log line or an "Exception ignored", which would
+    follow the one line said."""
+    import logging  # (only on this way out)
+
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")
+    atomic.remove_own_temporaries()
+    sys.unraisablehook = lambda unraisable: None
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null: a closed pipe's buffered bytes are dropped
+    instead of failing again when Python flushes them at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real descriptor (tests): nothing will be flushed to it
 
 
 class MaxpoolGroup(click.Group):
@@ -169,4 +234,5 @@ def cli(debug: bool) -> None:
 
 def main() -> None:
     """Entry point of the ``maxpool`` script."""
+    signal.signal(signal.SIGTERM, _raise_terminated)
     cli(prog_name="maxpool")

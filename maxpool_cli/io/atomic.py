@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -20,6 +21,25 @@ from typing import BinaryIO
 from ..errors import FileFormatError, MaxpoolError, OutputExistsError
 
 SUFFIX = ".part"
+# (folder, name prefix) of the temporaries this process is writing: known before each is
+# made, so that a job stopped at any instant can find them all.
+_pending: set[tuple[Path, str]] = set()
+
+
+@contextlib.contextmanager
+def _tracked(path: Path) -> Iterator[str]:
+    """The prefix of this process's temporaries for ``path``, tracked while within, and
+    after a stop (Ctrl-C, SIGTERM), which may have come before the temporary was known to
+    the code that removes it: :func:`remove_own_temporaries` sweeps it on the way out."""
+    key = (path.parent, temporary_prefix(path))
+    _pending.add(key)
+    try:
+        yield key[1]
+    except Exception:
+        _pending.discard(key)
+        raise
+    else:
+        _pending.discard(key)
 
 
 def _host() -> str:
@@ -141,6 +161,20 @@ def sync_tree(folder: Path) -> None:
         fsync_folder(Path(here))
 
 
+def write_all(out: BinaryIO, data: bytes | memoryview) -> None:
+    """Write all of ``data``: a pipe whose reader takes part of a large write and goes away
+    makes ``write`` return the short count (no error), and a short write is no success.
+    The next write of a closed pipe raises BrokenPipeError; one that writes nothing raises
+    OSError."""
+    view = memoryview(data).cast("B")
+    while view:
+        count = out.write(view)
+        if not count:
+            raise OSError(errno.EIO, "nothing written", getattr(out, "name", "<stream>"))
+        view = view[count:]
+    out.flush()
+
+
 def write_error(target: str | Path, error: OSError) -> MaxpoolError:
     """An OS error of writing ``target`` as a domain error: an output that appeared meanwhile
     (another writer won), or one clear line (a full disk, no permission)."""
@@ -164,27 +198,29 @@ def atomic_write(
     """
     folder = path.parent
     _remove_stale_once_listed(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=SUFFIX, dir=folder)
-    os.close(fd)  # reopened by name below, so that the file object knows its path
-    tmp = Path(tmp_name)
-    try:
-        # mkstemp makes the file private (0600); an output gets the usual mode for new files.
-        os.chmod(tmp, 0o666 & ~_umask())
-        with tmp.open("r+b") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            # link() fails if the target exists, so a file appearing meanwhile is not clobbered.
-            os.link(tmp, path)
-            tmp.unlink()
-        if sync_folder:
-            fsync_folder(folder)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # Tracked before it is made: a job stopped between the two still finds it (the sweep).
+    with _tracked(path) as prefix:
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=SUFFIX, dir=folder)
+        tmp = Path(tmp_name)
+        try:
+            os.close(fd)  # reopened by name below, so that the file object knows its path
+            # mkstemp makes the file private (0600); an output gets the usual mode.
+            os.chmod(tmp, 0o666 & ~_umask())
+            with tmp.open("r+b") as f:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            if overwrite:
+                os.replace(tmp, path)
+            else:
+                # link() fails if the target exists: a file appearing meanwhile stays.
+                os.link(tmp, path)
+                tmp.unlink()
+            if sync_folder:
+                fsync_folder(folder)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 @contextlib.contextmanager
@@ -193,20 +229,44 @@ def atomic_folder(path: Path, overwrite: bool = False) -> Iterator[Path]:
     block succeeds; removed otherwise. An existing ``path`` (with ``overwrite``) is swapped
     out whole and removed after: at every instant ``path`` is the old folder or the new."""
     remove_stale_temporaries(path)
-    tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(path), suffix=SUFFIX, dir=path.parent))
-    try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's folder is private (0700); an output's not
-        yield tmp
-        sync_tree(tmp)  # what the folder holds is on disk before its name says it is whole
-        if path.exists() and not overwrite:
-            raise FileExistsError(path)
-        old = _move_in(tmp, path, overwrite)
-        fsync_folder(path.parent)
-    except BaseException:
-        _remove(tmp)
-        raise
-    if old is not None:
-        _remove(old)
+    with _tracked(path) as prefix:
+        tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=SUFFIX, dir=path.parent))
+        try:
+            os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's is private (0700); an output's not
+            yield tmp
+            sync_tree(tmp)  # what the folder holds is on disk before its name says it is whole
+            if path.exists() and not overwrite:
+                raise FileExistsError(path)
+            old = _move_in(tmp, path, overwrite)
+            fsync_folder(path.parent)
+        except BaseException:
+            _remove(tmp)
+            raise
+        if old is not None:
+            _remove(old)
+
+
+SWEEPS = 50
+
+
+def remove_own_temporaries() -> None:
+    """On the way out of a stopped job (Ctrl-C, SIGTERM): stop the writers that run on
+    threads of their own (zarr's event loop goes on writing chunks after the main thread
+    is stopped, making its folders again), then remove what is left of this process's
+    temporaries."""
+    sync = sys.modules.get("zarr.core.sync")
+    if sync is not None:
+        with contextlib.suppress(Exception):
+            sync.cleanup_resources()
+    for folder, prefix in list(_pending):
+        for _ in range(SWEEPS):  # (a write still under way when stopped may make it again)
+            left = list(folder.glob(f"{glob_escape(prefix)}*{SUFFIX}"))
+            if not left:
+                break
+            for tmp in left:
+                _remove(tmp)
+            time.sleep(0.02)
+    _pending.clear()
 
 
 # Attempts at moving a folder in while other writers of the same target move theirs.
@@ -238,8 +298,9 @@ def _move_in(tmp: Path, path: Path, overwrite: bool) -> Path | None:
             continue  # another writer moved it aside first: try again from the start
         try:
             os.rename(tmp, path)
-        except OSError:
-            os.rename(aside, path)  # (the old folder back, rather than no folder)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.rename(aside, path)  # (the old folder back, rather than no folder)
             raise
         return aside
     raise FileExistsError(path)

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import FileFormatError, OutputExistsError, ParameterError
 from . import formats, memory
 from .arrays import read_csv, read_npy, read_npz, write_csv, write_npy, write_npz
-from .atomic import atomic_write, write_error
+from .atomic import atomic_write, write_all, write_error
 from .document import Document
 from .sizes import human
 
@@ -215,9 +215,7 @@ def write(
     if str(target) == STDIO:
         buffer = io.BytesIO()
         notes = encode(doc, fmt, "<stdout>", buffer, compress_level)
-        out = stdout or sys.stdout.buffer
-        out.write(buffer.getbuffer())
-        out.flush()
+        write_all(stdout or sys.stdout.buffer, buffer.getbuffer())
         return Written(fmt, notes)
     path = Path(target)
     if path.exists() and not overwrite:

@@ -1,7 +1,9 @@
 """Shared pytest configuration."""
 
 import os
+from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
 # The golden generator needs PyTorch and TensorFlow; it is run by hand, never collected.
@@ -12,3 +14,10 @@ collect_ignore = ["golden"]
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def _in_a_folder_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own empty folder: a relative output name (``-o i.npy``) lands
+    under tmp_path, and files the README's examples left in the checkout change nothing."""
+    monkeypatch.chdir(tmp_path)

@@ -432,3 +432,21 @@ def test_running_out_of_memory_is_one_line_not_a_bug_report(
         "Error: out of memory; a smaller --memory-limit pools .npy and TIFF files band by band"
     ]
     assert not (tmp_path / "y.npy").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-p", "1", "--pad-value", "0", "--indices", "i.npy"],
+        ["--op", "avg", "--indices", "i.npy"],
+        ["--count-pad", "-o", "i.npy"],
+    ],
+)
+def test_contradictions_are_refused_before_an_existing_output(
+    runner: CliRunner, args: list[str], tmp_path: Path
+) -> None:
+    (tmp_path / "i.npy").write_bytes(b"left by an earlier example")
+    result = runner.invoke(cli, ["run", str(CLASSIC), *args])
+    assert result.exit_code == 2, result.stderr
+    assert "already exists" not in result.stderr
+    assert (tmp_path / "i.npy").read_bytes() == b"left by an earlier example"

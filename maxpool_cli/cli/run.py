@@ -266,6 +266,7 @@ def _run_one(
 ) -> list[ArrayReport]:
     """One file pooled, printed or written; what each of its arrays went through."""
     from .. import io
+    from ..engine import check_combination
     from ..jobs.one_file import (
         check_output,
         indices_document,
@@ -287,8 +288,10 @@ def _run_one(
             "-o -: standard output is a terminal, which binary data would garble; redirect it "
             "(> out.png) or pipe it, or name a file with -o"
         )
-    if indices is not None and options.op not in ("max", "min"):
-        raise ParameterError(f"--indices: only applies to --op max or min, got {options.op}")
+    # Contradictions first: before any output is looked at (or found to exist).
+    check_combination(
+        options.op, options.nan, indices is not None, options.pad_value, options.count_pad
+    )
     for target in (output, indices):
         if target is not None:
             check_output(source, target)

@@ -256,8 +256,27 @@ def check_parameters(
     point (``pool``, ``dask.pool``, ``reference_pool``, ``adaptive_pool``): a combination one
     refuses, all refuse."""
     check_dtype(dtype)
-    check_choices(op, nan, return_indices)
+    check_combination(op, nan, return_indices, pad_value, count_pad)
     check_op_dtype(op, dtype)
+
+
+def check_combination(
+    op: str,
+    nan: str,
+    return_indices: bool,
+    pad_value: object = None,
+    count_pad: bool = False,
+) -> None:
+    """The checks of :func:`check_parameters` that need no data: a job runs them before it
+    reads any file or looks at its outputs.
+
+    >>> check_combination("max", "propagate", True, pad_value=0)
+    Traceback (most recent call last):
+    ...
+    maxpool_cli.errors.ParameterError: return_indices: cannot be combined with pad_value \
+(a padded cell has no index)
+    """
+    check_choices(op, nan, return_indices)
     if count_pad and op != "avg":
         raise ParameterError(f"count_pad: only applies to op='avg', got op={op!r}")
     if return_indices and pad_value is not None:
